@@ -1,0 +1,89 @@
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { HarmonyError } from "./errors.ts";
+import type { Harmony } from "./harmony.ts";
+import { apiRoutes } from "./routes/api.ts";
+import type { AppEnv } from "./routes/env.ts";
+import { csrf, identify } from "./routes/middleware.ts";
+import { webRoutes } from "./routes/web.tsx";
+import { harmonyContext } from "./vocab.ts";
+import type { Asset } from "./assets.ts";
+import { ErrorPage } from "../views/pages.tsx";
+
+const securityHeaders: Record<string, string> = {
+  "content-security-policy": [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+    "form-action 'self'",
+  ].join("; "),
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "same-origin",
+  "x-frame-options": "DENY",
+};
+
+function errorResponse(c: Context<AppEnv>, error: unknown): Response | Promise<Response> {
+  const known = error instanceof HarmonyError;
+  if (!known) console.error(`${c.req.method} ${c.req.path} failed:`, error);
+  const status = known ? error.status : 500;
+  const code = known ? error.code : "internal";
+  const message = known ? error.message : "something went wrong on the server";
+  if (c.req.path.startsWith("/api/") || c.req.path === "/api") {
+    return c.json({ error: code, message }, status);
+  }
+  if (c.req.header("hx-request")) {
+    c.header("HX-Retarget", "#toast");
+    c.header("HX-Reswap", "innerHTML");
+    return c.html(<p class="toast error">{message}</p>, status);
+  }
+  return c.html(<ErrorPage status={status} message={message} did={c.get("actor")?.did ?? null} />, status);
+}
+
+export function createApp(h: Harmony, assets: Map<string, Asset>): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use("*", async (c, next) => {
+    await next();
+    for (const [k, v] of Object.entries(securityHeaders)) {
+      if (!c.res.headers.has(k)) c.res.headers.set(k, v);
+    }
+  });
+
+  app.get("/healthz", async (c) => {
+    await h.database.client.execute("select 1");
+    return c.json({ ok: true });
+  });
+
+  app.get("/static/:name", (c) => {
+    const found = assets.get(c.req.param("name"));
+    if (!found) return c.text("not found", 404);
+    if (c.req.header("if-none-match") === found.etag) return c.body(null, 304);
+    return c.body(found.body, 200, {
+      "content-type": found.type,
+      etag: found.etag,
+      "cache-control": "no-cache",
+    });
+  });
+
+  app.get("/ns/v1", (c) =>
+    c.body(JSON.stringify(harmonyContext(), null, 2), 200, {
+      "content-type": "application/ld+json",
+      "access-control-allow-origin": "*",
+      "cache-control": "public, max-age=86400",
+    }));
+
+  app.use("*", identify(h));
+  app.use("*", csrf(h));
+  app.route("/api", apiRoutes());
+  app.route("/", webRoutes());
+
+  app.notFound((c) =>
+    errorResponse(c, new HarmonyError(404, "not_found", "there is nothing at this address"))
+  );
+  app.onError((error, c) => errorResponse(c, error));
+  return app;
+}

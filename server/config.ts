@@ -1,0 +1,47 @@
+import { isDidKey } from "./crypto/didkey.ts";
+
+export interface Config {
+  port: number;
+  /** Public origin, no trailing slash: every URL and actor id starts with it. */
+  origin: string;
+  databaseUrl: string;
+  /** A did:key that owns the instance from its first start. */
+  ownerDid?: string;
+  /** Longest message, in characters. */
+  maxMessageLength: number;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export function loadConfig(env: Record<string, string | undefined> = Deno.env.toObject()): Config {
+  const portText = env.PORT ?? "8000";
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`PORT must be a port number, not "${portText}"`);
+  }
+  let origin = env.HARMONY_ORIGIN ?? `http://localhost:${port}`;
+  try {
+    const url = new URL(origin);
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error();
+    if (url.pathname !== "/" || url.search || url.hash) {
+      throw new ConfigError(`HARMONY_ORIGIN must be an origin without a path: "${origin}"`);
+    }
+    origin = url.origin;
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`HARMONY_ORIGIN must be an http(s) origin, not "${origin}"`);
+  }
+  const ownerDid = env.HARMONY_OWNER || undefined;
+  if (ownerDid && !isDidKey(ownerDid)) {
+    throw new ConfigError(`HARMONY_OWNER must be an Ed25519 did:key, not "${ownerDid}"`);
+  }
+  return {
+    port,
+    origin,
+    databaseUrl: env.DATABASE_URL || "file:data/harmony.db",
+    ownerDid,
+    maxMessageLength: 4000,
+  };
+}

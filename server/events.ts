@@ -1,0 +1,59 @@
+/**
+ * In-process publish/subscribe for live updates. Events carry data, not
+ * markup: each subscriber renders what it needs (HTML for pages, JSON for
+ * the API). With several app processes this becomes a shared channel; the
+ * interface stays.
+ */
+import type { MessageView } from "./model.ts";
+
+export type ChannelEvent =
+  | { kind: "created" | "updated" | "deleted"; message: MessageView }
+  | { kind: "channel"; channelIri: string };
+
+export type CommunityEvent = { kind: "community" };
+
+type Listener<E> = (event: E) => void;
+
+export class EventHub {
+  readonly #channels = new Map<string, Set<Listener<ChannelEvent>>>();
+  readonly #community = new Set<Listener<CommunityEvent>>();
+
+  subscribe(channelIri: string, listener: Listener<ChannelEvent>): () => void {
+    let set = this.#channels.get(channelIri);
+    if (!set) this.#channels.set(channelIri, set = new Set());
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.#channels.delete(channelIri);
+    };
+  }
+
+  subscribeCommunity(listener: Listener<CommunityEvent>): () => void {
+    this.#community.add(listener);
+    return () => this.#community.delete(listener);
+  }
+
+  publish(channelIri: string, event: ChannelEvent): void {
+    for (const listener of this.#channels.get(channelIri) ?? []) {
+      try {
+        listener(event);
+      } catch (error) {
+        console.error("live update listener failed:", error);
+      }
+    }
+  }
+
+  publishCommunity(event: CommunityEvent): void {
+    for (const listener of this.#community) {
+      try {
+        listener(event);
+      } catch (error) {
+        console.error("community listener failed:", error);
+      }
+    }
+  }
+
+  listenerCount(channelIri: string): number {
+    return this.#channels.get(channelIri)?.size ?? 0;
+  }
+}

@@ -1,0 +1,52 @@
+import type { Database, Tx } from "../db/client.ts";
+import type { Config } from "./config.ts";
+import { EventHub } from "./events.ts";
+import { Iris } from "./iris.ts";
+import { loadSnapshot, type Snapshot } from "./snapshot.ts";
+
+/**
+ * One running instance: configuration, database, live event hub and the
+ * cached community snapshot. Domain modules take it as their first
+ * argument; nothing in here speaks HTTP or ActivityPub.
+ */
+export class Harmony {
+  readonly iris: Iris;
+  readonly hub = new EventHub();
+  #snapshot: Promise<Snapshot> | null = null;
+  #generation = 0;
+
+  constructor(readonly config: Config, readonly database: Database) {
+    this.iris = new Iris(config.origin);
+  }
+
+  get db() {
+    return this.database.db;
+  }
+
+  snapshot(): Promise<Snapshot> {
+    if (this.#snapshot) return this.#snapshot;
+    const generation = this.#generation;
+    const loading = loadSnapshot(this.database.db, this.iris);
+    this.#snapshot = loading;
+    loading.then(
+      () => {
+        if (generation !== this.#generation && this.#snapshot === loading) this.#snapshot = null;
+      },
+      () => {
+        if (this.#snapshot === loading) this.#snapshot = null;
+      },
+    );
+    return loading;
+  }
+
+  /** Runs a write that changes the community or profiles graph. */
+  async writeCommunity<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    try {
+      return await this.database.write(fn);
+    } finally {
+      this.#generation++;
+      this.#snapshot = null;
+      this.hub.publishCommunity({ kind: "community" });
+    }
+  }
+}

@@ -1,0 +1,79 @@
+import { openDatabase } from "../db/client.ts";
+import { createApp } from "./app.tsx";
+import { loadAssets } from "./assets.ts";
+import { bootstrap, claimUrl } from "./community.ts";
+import type { Config } from "./config.ts";
+import { Harmony } from "./harmony.ts";
+
+export interface RunningInstance {
+  harmony: Harmony;
+  /** The origin the server listens on (the configured one). */
+  origin: string;
+  port: number;
+  /** Printed once on an unclaimed instance. */
+  claimUrl: string | null;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database (migrating it), creates the community on first start
+ * and serves it. With port 0 the system picks a free port and the origin
+ * follows it, unless HARMONY_ORIGIN was set explicitly.
+ */
+export async function startInstance(
+  config: Config,
+  options: { log?: (line: string) => void; originFollowsPort?: boolean } = {},
+): Promise<RunningInstance> {
+  const log = options.log ?? console.log;
+  const database = await openDatabase(config.databaseUrl);
+  const assets = await loadAssets();
+  let harmony: Harmony | null = null;
+  let app: ReturnType<typeof createApp> | null = null;
+  const server = Deno.serve({
+    port: config.port,
+    hostname: "0.0.0.0",
+    onListen: () => {},
+  }, (request, info) => {
+    if (!app) return new Response("starting", { status: 503 });
+    return app.fetch(request, { info });
+  });
+  const port = server.addr.port;
+  const resolved: Config = options.originFollowsPort && config.port === 0
+    ? { ...config, port, origin: `http://127.0.0.1:${port}` }
+    : { ...config, port };
+  try {
+    harmony = new Harmony(resolved, database);
+    const { claimToken } = await bootstrap(harmony);
+    app = createApp(harmony, assets);
+    log(
+      `Harmony is listening on ${resolved.origin} (port ${port}, database ${redact(resolved.databaseUrl)})`,
+    );
+    const url = claimToken ? claimUrl(harmony, claimToken) : null;
+    if (url) log(`This instance has no owner yet. Open this one-time link to claim it:\n\n  ${url}\n`);
+    return {
+      harmony,
+      origin: resolved.origin,
+      port,
+      claimUrl: url,
+      async close() {
+        await server.shutdown();
+        database.close();
+      },
+    };
+  } catch (error) {
+    await server.shutdown();
+    database.close();
+    throw error;
+  }
+}
+
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    parsed.searchParams.delete("authToken");
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}

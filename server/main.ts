@@ -1,0 +1,18 @@
+import { ConfigError, loadConfig } from "./config.ts";
+import { startInstance } from "./instance.ts";
+
+try {
+  const instance = await startInstance(loadConfig());
+  const stop = async () => {
+    await instance.close();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`harmony: ${error.message}`);
+    Deno.exit(2);
+  }
+  throw error;
+}

@@ -1,0 +1,302 @@
+/** The JSON API (docs/api.md): everything the web UI does, for scripts, bots and the CLI. */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { deleteCookie, setCookie } from "hono/cookie";
+import { closeSession, issueChallenge, openSession, verifyPresentation } from "../auth.ts";
+import {
+  createChannel,
+  deleteChannel,
+  findChannel,
+  listChannels,
+  reorderChannels,
+  updateChannel,
+} from "../channels.ts";
+import { claim, getCommunity, updateCommunity } from "../community.ts";
+import { HarmonyError, invalid, notFound } from "../errors.ts";
+import { exportNQuads } from "../exchange.ts";
+import {
+  createInvite,
+  findInvite,
+  inviteState,
+  join,
+  leave,
+  listInvites,
+  listMembers,
+  revokeInvite,
+  setRole,
+} from "../members.ts";
+import {
+  changesSince,
+  deleteMessage,
+  editMessage,
+  getMessage,
+  history,
+  latestRevision,
+  postMessage,
+  signedDocuments,
+} from "../messages.ts";
+import { memberOf, requireRead, requireRole } from "../permissions.ts";
+import { MAX_AVATAR_BYTES, setProfile, signedProfile } from "../profiles.ts";
+import type { AppEnv } from "./env.ts";
+import { sessionCookieName } from "./middleware.ts";
+import { liveStream } from "./live.ts";
+import type { ChannelEvent } from "../events.ts";
+
+const MAX_JSON_BYTES = 64 * 1024;
+
+async function jsonBody(c: { req: { json: () => Promise<unknown> } }): Promise<Record<string, unknown>> {
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    throw new HarmonyError(400, "malformed_json", "the request body is not valid JSON");
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new HarmonyError(400, "malformed_json", "the request body must be a JSON object");
+  }
+  return body as Record<string, unknown>;
+}
+
+const limit = (maxSize: number) =>
+  bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new HarmonyError(413, "too_large", `the request body is larger than ${maxSize} bytes`);
+    },
+  });
+
+export function apiRoutes(): Hono<AppEnv> {
+  const api = new Hono<AppEnv>();
+  const jsonLimit = limit(MAX_JSON_BYTES);
+  // A profile carries its avatar as base64 (4/3 of the image size).
+  const profileLimit = limit(Math.ceil(MAX_AVATAR_BYTES * 4 / 3) + MAX_JSON_BYTES);
+  api.use("*", (c, next) => (c.req.path.endsWith("/api/profile") ? profileLimit : jsonLimit)(c, next));
+
+  // ---- sign-in
+  api.post("/auth/challenge", async (c) => c.json(await issueChallenge(c.get("harmony"))));
+
+  api.post("/auth/session", async (c) => {
+    const h = c.get("harmony");
+    const body = await jsonBody(c);
+    const did = await verifyPresentation(h, body.presentation);
+    const session = await openSession(h, did);
+    setCookie(c, sessionCookieName(h.config.origin), session.token, {
+      httpOnly: true,
+      sameSite: "Lax",
+      secure: h.config.origin.startsWith("https:"),
+      path: "/",
+      expires: new Date(session.expiresAt),
+    });
+    return c.json({
+      did,
+      token: session.token,
+      csrfToken: session.csrfToken,
+      expires: new Date(session.expiresAt).toISOString(),
+      member: await memberOf(h, did),
+    }, 201);
+  });
+
+  api.delete("/auth/session", async (c) => {
+    const h = c.get("harmony");
+    const token = c.get("sessionToken");
+    if (token) await closeSession(h, token);
+    deleteCookie(c, sessionCookieName(h.config.origin), { path: "/" });
+    return c.body(null, 204);
+  });
+
+  api.get("/me", async (c) => {
+    const h = c.get("harmony");
+    const { did } = c.get("actor");
+    if (!did) throw new HarmonyError(401, "unauthenticated", "sign in first");
+    return c.json({
+      did,
+      member: await memberOf(h, did),
+      profile: (await h.snapshot()).profiles.get(did) ?? null,
+    });
+  });
+
+  // ---- community
+  api.get("/community", async (c) => {
+    const h = c.get("harmony");
+    const community = await getCommunity(h);
+    return c.json({ ...community, origin: h.config.origin });
+  });
+  api.patch("/community", async (c) => {
+    const body = await jsonBody(c);
+    return c.json(
+      await updateCommunity(c.get("harmony"), c.get("actor"), {
+        name: body.name as string | undefined,
+        openJoin: body.openJoin as boolean | undefined,
+      }),
+    );
+  });
+  api.post("/claim", async (c) => {
+    const body = await jsonBody(c);
+    if (typeof body.token !== "string") throw invalid("missing_token", 'send the claim token as "token"');
+    await claim(c.get("harmony"), c.get("actor"), body.token);
+    return c.json(await getCommunity(c.get("harmony")));
+  });
+
+  // ---- members and invites
+  api.get("/members", async (c) => c.json(await listMembers(c.get("harmony"))));
+  api.post("/join", async (c) => {
+    const body = c.req.header("content-length") === "0" ? {} : await jsonBody(c).catch(() => ({}));
+    const code = (body as { invite?: unknown }).invite;
+    if (code !== undefined && typeof code !== "string") {
+      throw invalid("invalid_invite", "invite must be a code");
+    }
+    return c.json(await join(c.get("harmony"), c.get("actor"), code as string | undefined), 201);
+  });
+  api.post("/leave", async (c) => {
+    await leave(c.get("harmony"), c.get("actor"));
+    return c.body(null, 204);
+  });
+  api.put("/members/:did/role", async (c) => {
+    const body = await jsonBody(c);
+    return c.json(await setRole(c.get("harmony"), c.get("actor"), c.req.param("did"), body.role));
+  });
+  api.get("/invites", async (c) => {
+    const invites = await listInvites(c.get("harmony"), c.get("actor"));
+    return c.json(invites.map((i) => ({ ...i, state: inviteState(i) })));
+  });
+  api.post("/invites", async (c) => {
+    const body = await jsonBody(c);
+    const invite = await createInvite(c.get("harmony"), c.get("actor"), body);
+    return c.json({
+      ...invite,
+      state: inviteState(invite),
+      url: `${c.get("harmony").config.origin}/invite/${invite.code}`,
+    }, 201);
+  });
+  api.get("/invites/:code", async (c) => {
+    const invite = await findInvite(c.get("harmony"), c.req.param("code"));
+    if (!invite) throw notFound("this invite does not exist");
+    return c.json({ code: invite.code, state: inviteState(invite), expires: invite.expires });
+  });
+  api.delete("/invites/:code", async (c) => {
+    await revokeInvite(c.get("harmony"), c.get("actor"), c.req.param("code"));
+    return c.body(null, 204);
+  });
+
+  // ---- profiles
+  api.put("/profile", async (c) => {
+    const body = await jsonBody(c);
+    return c.json(
+      await setProfile(c.get("harmony"), c.get("actor"), { profile: body.profile, avatar: body.avatar }),
+    );
+  });
+  api.get("/profiles/:did", async (c) => {
+    const doc = await signedProfile(c.get("harmony"), c.req.param("did"));
+    if (!doc) throw notFound("this DID has no profile here");
+    return c.json(doc);
+  });
+
+  // ---- channels
+  api.get("/channels", async (c) => c.json(await listChannels(c.get("harmony"), c.get("actor"))));
+  api.post("/channels", async (c) => {
+    const body = await jsonBody(c);
+    return c.json(await createChannel(c.get("harmony"), c.get("actor"), body as { name: unknown }), 201);
+  });
+  api.put("/channels/order", async (c) => {
+    const body = await jsonBody(c);
+    return c.json(await reorderChannels(c.get("harmony"), c.get("actor"), body.order));
+  });
+  api.get("/channels/:id", async (c) => {
+    const h = c.get("harmony");
+    const channel = await findChannel(h, c.req.param("id"));
+    await requireRead(h, c.get("actor"), channel);
+    return c.json(channel);
+  });
+  api.patch("/channels/:id", async (c) => {
+    const body = await jsonBody(c);
+    return c.json(await updateChannel(c.get("harmony"), c.get("actor"), c.req.param("id"), body));
+  });
+  api.delete("/channels/:id", async (c) => {
+    await deleteChannel(c.get("harmony"), c.get("actor"), c.req.param("id"));
+    return c.body(null, 204);
+  });
+
+  // ---- messages
+  api.get("/channels/:id/messages", async (c) => {
+    const h = c.get("harmony");
+    const channel = await findChannel(h, c.req.param("id"));
+    const limitParam = c.req.query("limit");
+    const limitValue = limitParam === undefined ? 50 : Number(limitParam);
+    if (!Number.isInteger(limitValue) || limitValue < 1 || limitValue > 200) {
+      throw invalid("invalid_limit", "limit must be an integer from 1 to 200");
+    }
+    return c.json(
+      await history(h, c.get("actor"), channel, { before: c.req.query("before"), limit: limitValue }),
+    );
+  });
+  api.post("/channels/:id/messages", async (c) => {
+    const body = await jsonBody(c);
+    const { message, created } = await postMessage(
+      c.get("harmony"),
+      c.get("actor"),
+      c.req.param("id"),
+      body.message,
+    );
+    return c.json(message, created ? 201 : 200);
+  });
+  api.get("/channels/:id/events", async (c) => {
+    const h = c.get("harmony");
+    const channel = await findChannel(h, c.req.param("id"));
+    const actor = c.get("actor");
+    await requireRead(h, actor, channel);
+    return liveStream(c, h, channel, {
+      render: (event: ChannelEvent) =>
+        event.kind === "channel" ? { kind: "channel" } : { kind: event.kind, message: event.message },
+      catchUp: (since) => changesSince(h.db, channel.iri, since),
+      latest: () => latestRevision(h.db, channel.iri),
+      stillAllowed: async () => {
+        try {
+          await requireRead(h, actor, await findChannel(h, channel.id));
+          return true;
+        } catch {
+          return false;
+        }
+      },
+    });
+  });
+  api.get("/messages/:id", async (c) => {
+    const h = c.get("harmony");
+    const id = decodeURIComponent(c.req.param("id"));
+    const message = await getMessage(h, c.get("actor"), id);
+    return c.json({ ...message, signed: await signedDocuments(h, c.get("actor"), id) });
+  });
+  api.put("/messages/:id", async (c) => {
+    const body = await jsonBody(c);
+    return c.json(
+      await editMessage(c.get("harmony"), c.get("actor"), decodeURIComponent(c.req.param("id")), body.update),
+    );
+  });
+  api.delete("/messages/:id", async (c) => {
+    const body = await jsonBody(c);
+    return c.json(
+      await deleteMessage(
+        c.get("harmony"),
+        c.get("actor"),
+        decodeURIComponent(c.req.param("id")),
+        body.delete,
+      ),
+    );
+  });
+
+  // ---- export
+  api.get("/export", async (c) => {
+    const h = c.get("harmony");
+    await requireRole(h, c.get("actor"), "owner", "export the community");
+    return new Response(exportNQuads(h), {
+      headers: {
+        "content-type": "application/n-quads; charset=utf-8",
+        "content-disposition": 'attachment; filename="harmony-export.nq"',
+      },
+    });
+  });
+
+  api.all("*", () => {
+    throw notFound("there is no such API endpoint; see docs/api.md");
+  });
+  return api;
+}

@@ -1,0 +1,102 @@
+/**
+ * Server-sent events for a channel. The stream resumes where a client left
+ * off: the event id is the channel's change revision, and a reconnecting
+ * EventSource sends it back as Last-Event-ID.
+ */
+import type { Context } from "hono";
+import { streamSSE } from "hono/streaming";
+import type { ChannelEvent } from "../events.ts";
+import type { Harmony } from "../harmony.ts";
+import type { ChannelInfo, MessageView } from "../model.ts";
+import type { AppEnv } from "./env.ts";
+
+export interface LiveOptions {
+  /** What to send for an event (serialised as JSON), or null to skip it. */
+  render: (event: ChannelEvent) => unknown | null | Promise<unknown | null>;
+  catchUp: (sinceRevision: number) => Promise<MessageView[]>;
+  latest: () => Promise<number>;
+  /** Re-checked when the channel changes (it may have become members-only). */
+  stillAllowed: () => Promise<boolean>;
+}
+
+const HEARTBEAT_MS = 25_000;
+
+export function liveStream(
+  c: Context<AppEnv>,
+  h: Harmony,
+  channel: ChannelInfo,
+  options: LiveOptions,
+): Response {
+  const lastId = c.req.header("last-event-id") ?? c.req.query("since");
+  const since = lastId !== undefined && /^\d{1,15}$/.test(lastId) ? Number(lastId) : null;
+  c.header("x-accel-buffering", "no");
+  c.header("cache-control", "no-store");
+  return streamSSE(c, async (stream) => {
+    let closed = false;
+    let highest = 0;
+    const pending: ChannelEvent[] = [];
+    let ready = false;
+    let chain = Promise.resolve();
+
+    const send = async (event: ChannelEvent) => {
+      if (closed) return;
+      if (event.kind === "channel") {
+        if (!(await options.stillAllowed())) {
+          closed = true;
+          await stream.writeSSE({ event: "closed", data: JSON.stringify({ reason: "access" }) });
+          stream.abort();
+          return;
+        }
+      } else {
+        if (event.message.revision <= highest) return;
+        highest = event.message.revision;
+      }
+      const data = await options.render(event);
+      if (data === null || closed) return;
+      await stream.writeSSE({
+        event: "change",
+        data: JSON.stringify(data),
+        id: event.kind === "channel" ? undefined : String(highest),
+      });
+    };
+    // Events are written one at a time, in order.
+    const enqueue = (event: ChannelEvent) => {
+      chain = chain.then(() => send(event)).catch(() => {
+        closed = true;
+      });
+    };
+
+    const unsubscribe = h.hub.subscribe(channel.iri, (event) => {
+      if (ready) enqueue(event);
+      else pending.push(event);
+    });
+    stream.onAbort(() => {
+      closed = true;
+      unsubscribe();
+    });
+
+    if (since !== null) {
+      for (const message of await options.catchUp(since)) {
+        enqueue({ kind: message.deleted ? "deleted" : message.updated ? "updated" : "created", message });
+      }
+    } else {
+      highest = await options.latest();
+      await stream.writeSSE({
+        event: "ready",
+        data: JSON.stringify({ revision: highest }),
+        id: String(highest),
+      });
+    }
+    ready = true;
+    for (const event of pending.splice(0)) enqueue(event);
+
+    while (!closed) {
+      await stream.sleep(HEARTBEAT_MS);
+      if (closed) break;
+      chain = chain.then(() => stream.write(": keep-alive\n\n")).then(() => {}).catch(() => {
+        closed = true;
+      });
+    }
+    unsubscribe();
+  });
+}

@@ -1,0 +1,336 @@
+/** Server-rendered pages and the htmx endpoints behind their forms. */
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { deleteCookie } from "hono/cookie";
+import { closeSession } from "../auth.ts";
+import {
+  createChannel,
+  deleteChannel,
+  findChannel,
+  listChannels,
+  reorderChannels,
+  updateChannel,
+} from "../channels.ts";
+import { claim, getCommunity, isClaimable, updateCommunity } from "../community.ts";
+import { HarmonyError } from "../errors.ts";
+import type { ChannelEvent } from "../events.ts";
+import {
+  createInvite,
+  findInvite,
+  inviteState,
+  join,
+  listInvites,
+  listMembers,
+  revokeInvite,
+  setRole,
+} from "../members.ts";
+import { changesSince, history, latestRevision } from "../messages.ts";
+import { memberOf, requireRead, requireRole } from "../permissions.ts";
+import { getAvatar } from "../profiles.ts";
+import { ChatPage, OlderMessages } from "../../views/chat.tsx";
+import { IdentityPage } from "../../views/identity.tsx";
+import { ClaimPage, InvitePage, MemberPage, ProfilePage } from "../../views/pages.tsx";
+import { messageDomId, MessageItem, type Viewer } from "../../views/parts.tsx";
+import { SettingsPage, SettingsPanel } from "../../views/settings.tsx";
+import type { AppEnv } from "./env.ts";
+import { liveStream } from "./live.ts";
+import { sessionCookieName } from "./middleware.ts";
+
+type C = Context<AppEnv>;
+
+async function viewerOf(c: C): Promise<Viewer | null> {
+  const { did } = c.get("actor");
+  if (!did) return null;
+  const member = await memberOf(c.get("harmony"), did);
+  return { did, role: member?.role ?? null };
+}
+
+const csrfOf = (c: C) => c.get("session")?.csrfToken ?? null;
+
+/** Where an htmx request should go next (a full navigation). */
+function redirect(c: C, to: string) {
+  c.header("HX-Redirect", to);
+  return c.body(null, 204);
+}
+
+async function form(c: C): Promise<Record<string, string>> {
+  const body = await c.req.parseBody();
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(body)) if (typeof v === "string") out[k] = v;
+  return out;
+}
+
+function safeReturn(path: string | undefined): string {
+  return path && /^\/[A-Za-z0-9/_\-.~%?=&]*$/.test(path) && !path.startsWith("//") ? path : "/";
+}
+
+async function settingsData(c: C, notice?: string) {
+  const h = c.get("harmony");
+  const actor = c.get("actor");
+  const me = await requireRole(h, actor, "admin", "change the community's settings");
+  const snapshot = await h.snapshot();
+  return {
+    community: await getCommunity(h),
+    channels: snapshot.channels,
+    invites: (await listInvites(h, actor)).map((i) => ({
+      ...i,
+      state: inviteState(i),
+      url: `${h.config.origin}/invite/${i.code}`,
+    })),
+    members: await listMembers(h),
+    viewerRole: me.role,
+    csrfToken: csrfOf(c),
+    me: me.did,
+    notice,
+  };
+}
+
+export function webRoutes(): Hono<AppEnv> {
+  const web = new Hono<AppEnv>();
+
+  web.get("/", async (c) => {
+    const h = c.get("harmony");
+    const [first] = await listChannels(h, c.get("actor"));
+    if (!first) throw new HarmonyError(404, "not_found", "there is no channel you can read yet");
+    return c.redirect(`/channels/${first.id}`);
+  });
+
+  web.get("/channels/:id", async (c) => {
+    const h = c.get("harmony");
+    const actor = c.get("actor");
+    const channel = await findChannel(h, c.req.param("id"));
+    await requireRead(h, actor, channel);
+    const viewer = await viewerOf(c);
+    const [page, revision, channels, members] = await Promise.all([
+      history(h, actor, channel),
+      latestRevision(h.db, channel.iri),
+      listChannels(h, actor),
+      listMembers(h),
+    ]);
+    const snapshot = await h.snapshot();
+    return c.html(
+      <ChatPage
+        community={await getCommunity(h)}
+        channels={channels}
+        channel={channel}
+        messages={page.messages}
+        olderCursor={page.before}
+        revision={revision}
+        profiles={snapshot.profiles}
+        members={viewer?.role ? members : null}
+        memberCount={members.length}
+        viewer={viewer}
+        csrfToken={csrfOf(c)}
+      />,
+    );
+  });
+
+  web.get("/channels/:id/older", async (c) => {
+    const h = c.get("harmony");
+    const channel = await findChannel(h, c.req.param("id"));
+    const page = await history(h, c.get("actor"), channel, { before: c.req.query("before") });
+    return c.html(
+      <OlderMessages
+        channelId={channel.id}
+        messages={page.messages}
+        cursor={page.before}
+        profiles={(await h.snapshot()).profiles}
+        viewer={await viewerOf(c)}
+      />,
+    );
+  });
+
+  web.get("/channels/:id/live", async (c) => {
+    const h = c.get("harmony");
+    const actor = c.get("actor");
+    const channel = await findChannel(h, c.req.param("id"));
+    await requireRead(h, actor, channel);
+    const viewer = await viewerOf(c);
+    return liveStream(c, h, channel, {
+      render: async (event: ChannelEvent) => {
+        if (event.kind === "channel") return { kind: "channel" };
+        const { message } = event;
+        if (message.deleted) return { kind: "deleted", id: messageDomId(message.id) };
+        const profiles = (await h.snapshot()).profiles;
+        const html = (<MessageItem message={message} author={profiles.get(message.author)} viewer={viewer} />)
+          .toString();
+        return { kind: event.kind, id: messageDomId(message.id), html };
+      },
+      catchUp: (since) => changesSince(h.db, channel.iri, since),
+      latest: () => latestRevision(h.db, channel.iri),
+      stillAllowed: async () => {
+        try {
+          await requireRead(h, actor, await findChannel(h, channel.id));
+          return true;
+        } catch {
+          return false;
+        }
+      },
+    });
+  });
+
+  web.get("/identity", async (c) => {
+    const h = c.get("harmony");
+    return c.html(
+      <IdentityPage
+        returnTo={safeReturn(c.req.query("return"))}
+        communityName={(await getCommunity(h)).name}
+        signedInAs={c.get("actor").did}
+        csrfToken={csrfOf(c)}
+      />,
+    );
+  });
+
+  web.post("/ui/signout", async (c) => {
+    const h = c.get("harmony");
+    const token = c.get("sessionToken");
+    if (token) await closeSession(h, token);
+    deleteCookie(c, sessionCookieName(h.config.origin), { path: "/" });
+    return redirect(c, "/");
+  });
+
+  web.get("/claim/:token", async (c) => {
+    const h = c.get("harmony");
+    return c.html(
+      <ClaimPage
+        token={c.req.param("token")}
+        did={c.get("actor").did}
+        csrfToken={csrfOf(c)}
+        valid={await isClaimable(h)}
+      />,
+    );
+  });
+
+  web.post("/ui/claim", async (c) => {
+    const { token } = await form(c);
+    await claim(c.get("harmony"), c.get("actor"), token ?? "");
+    return redirect(c, "/profile");
+  });
+
+  web.get("/invite/:code", async (c) => {
+    const h = c.get("harmony");
+    const invite = await findInvite(h, c.req.param("code"));
+    return c.html(
+      <InvitePage
+        community={await getCommunity(h)}
+        invite={invite}
+        state={invite ? inviteState(invite) : "missing"}
+        did={c.get("actor").did}
+        member={await memberOf(h, c.get("actor").did)}
+        csrfToken={csrfOf(c)}
+      />,
+    );
+  });
+
+  web.post("/ui/join", async (c) => {
+    const { invite } = await form(c);
+    await join(c.get("harmony"), c.get("actor"), invite || null);
+    return redirect(c, "/profile");
+  });
+
+  web.get("/profile", async (c) => {
+    const h = c.get("harmony");
+    const { did } = c.get("actor");
+    if (!did) return c.redirect("/identity?return=/profile");
+    return c.html(
+      <ProfilePage
+        did={did}
+        profile={(await h.snapshot()).profiles.get(did) ?? null}
+        csrfToken={csrfOf(c)}
+        communityName={(await getCommunity(h)).name}
+      />,
+    );
+  });
+
+  web.get("/members/:did", async (c) => {
+    const h = c.get("harmony");
+    const did = c.req.param("did");
+    const snapshot = await h.snapshot();
+    const member = snapshot.members.get(did) ?? null;
+    const profile = snapshot.profiles.get(did) ?? null;
+    if (!member && !profile) throw new HarmonyError(404, "not_found", "this DID is not known here");
+    return c.html(<MemberPage did={did} profile={profile} member={member} viewer={c.get("actor").did} />);
+  });
+
+  web.get("/avatars/:did", async (c) => {
+    const avatar = await getAvatar(c.get("harmony"), c.req.param("did"));
+    if (!avatar) throw new HarmonyError(404, "not_found", "no avatar");
+    return c.body(avatar.bytes.slice().buffer, 200, {
+      "content-type": avatar.type,
+      "cache-control": "public, max-age=86400",
+      "content-disposition": "inline",
+      "x-content-type-options": "nosniff",
+    });
+  });
+
+  // ---- settings (admins)
+  web.get("/settings", async (c) => {
+    if (!c.get("actor").did) return c.redirect("/identity?return=/settings");
+    return c.html(<SettingsPage {...await settingsData(c)} />);
+  });
+
+  const settingsAction = (
+    path: string,
+    run: (c: C, body: Record<string, string>) => Promise<string>,
+  ) =>
+    web.post(path, async (c) => {
+      const notice = await run(c, await form(c));
+      return c.html(<SettingsPanel {...await settingsData(c, notice)} />);
+    });
+
+  settingsAction("/ui/community", async (c, body) => {
+    await updateCommunity(c.get("harmony"), c.get("actor"), {
+      name: body.name,
+      openJoin: body.openJoin === "true",
+    });
+    return "Community settings saved.";
+  });
+  settingsAction("/ui/channels", async (c, body) => {
+    const channel = await createChannel(c.get("harmony"), c.get("actor"), {
+      name: body.name,
+      topic: body.topic,
+      visibility: body.visibility,
+    });
+    return `Created #${channel.name}.`;
+  });
+  settingsAction("/ui/channels/:id", async (c, body) => {
+    const channel = await updateChannel(c.get("harmony"), c.get("actor"), c.req.param("id")!, body);
+    return `Saved #${channel.name}.`;
+  });
+  settingsAction("/ui/channels/:id/move", async (c) => {
+    const h = c.get("harmony");
+    const id = c.req.param("id")!;
+    const to = Number(c.req.query("to"));
+    const ids = (await h.snapshot()).channels.map((ch) => ch.id).filter((x) => x !== id);
+    if (!Number.isInteger(to) || to < 0 || to > ids.length) {
+      throw new HarmonyError(422, "invalid_order", "no such position");
+    }
+    ids.splice(to, 0, id);
+    await reorderChannels(h, c.get("actor"), ids);
+    return "Channel order saved.";
+  });
+  settingsAction("/ui/channels/:id/delete", async (c) => {
+    const h = c.get("harmony");
+    const channel = await findChannel(h, c.req.param("id")!);
+    await deleteChannel(h, c.get("actor"), channel.id);
+    return `Deleted #${channel.name}.`;
+  });
+  settingsAction("/ui/invites", async (c, body) => {
+    await createInvite(c.get("harmony"), c.get("actor"), {
+      expiresIn: body.expiresIn ? Number(body.expiresIn) : null,
+      maxUses: body.maxUses ? Number(body.maxUses) : null,
+    });
+    return "Invite created.";
+  });
+  settingsAction("/ui/invites/:code/revoke", async (c) => {
+    await revokeInvite(c.get("harmony"), c.get("actor"), c.req.param("code")!);
+    return "Invite revoked.";
+  });
+  settingsAction("/ui/members/:did/role", async (c, body) => {
+    const did = decodeURIComponent(c.req.param("did")!);
+    await setRole(c.get("harmony"), c.get("actor"), did, body.role);
+    return "Role saved.";
+  });
+
+  return web;
+}

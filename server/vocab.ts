@@ -1,0 +1,133 @@
+/**
+ * The Harmony vocabulary (documented in docs/vocabulary.md and served as a
+ * JSON-LD context at /ns/v1). Terms ActivityStreams already defines are
+ * reused from it; the rest live in the Harmony namespace.
+ */
+import { iri, type NamedNode } from "../db/terms.ts";
+
+export const HARMONY_NS = "https://w3id.org/harmony/ns#";
+export const AS_NS = "https://www.w3.org/ns/activitystreams#";
+export const RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
+export const RDF_JSON = `${RDF_NS}JSON`;
+/** The context document URL messages and profiles name in `@context`. */
+export const HARMONY_CONTEXT_URL = "https://w3id.org/harmony/v1";
+
+const h = (term: string): NamedNode => iri(HARMONY_NS + term);
+const as = (term: string): NamedNode => iri(AS_NS + term);
+
+export const RDF = { type: iri(`${RDF_NS}type`) };
+
+export const AS = {
+  name: as("name"),
+  summary: as("summary"),
+  content: as("content"),
+  published: as("published"),
+  updated: as("updated"),
+  attributedTo: as("attributedTo"),
+  icon: as("icon"),
+  Tombstone: as("Tombstone"),
+};
+
+export const H = {
+  // classes
+  Community: h("Community"),
+  Channel: h("Channel"),
+  Member: h("Member"),
+  Message: h("Message"),
+  Invite: h("Invite"),
+  Profile: h("Profile"),
+  // community
+  openJoin: h("openJoin"),
+  owner: h("owner"),
+  // channels
+  community: h("community"),
+  position: h("position"),
+  visibility: h("visibility"),
+  Public: h("Public"),
+  MembersOnly: h("MembersOnly"),
+  // membership
+  memberOf: h("memberOf"),
+  role: h("role"),
+  joined: h("joined"),
+  Owner: h("Owner"),
+  Admin: h("Admin"),
+  MemberRole: h("MemberRole"),
+  // messages
+  channel: h("channel"),
+  lamport: h("lamport"),
+  proof: h("proof"),
+  editProof: h("editProof"),
+  deleted: h("deleted"),
+  deletedBy: h("deletedBy"),
+  deleteProof: h("deleteProof"),
+  // profiles
+  avatar: h("avatar"),
+  avatarType: h("avatarType"),
+  avatarHash: h("avatarHash"),
+  profileProof: h("profileProof"),
+  // invites
+  code: h("code"),
+  expires: h("expires"),
+  maxUses: h("maxUses"),
+  uses: h("uses"),
+  revoked: h("revoked"),
+};
+
+/** The JSON-LD context served at /ns/v1 (protected, so nothing redefines it). */
+export function harmonyContext(): Record<string, unknown> {
+  const terms: Record<string, unknown> = {
+    "@version": 1.1,
+    "@protected": true,
+    id: "@id",
+    type: "@type",
+    harmony: HARMONY_NS,
+    as: AS_NS,
+    xsd: "http://www.w3.org/2001/XMLSchema#",
+    Community: "harmony:Community",
+    Channel: "harmony:Channel",
+    Member: "harmony:Member",
+    Message: "harmony:Message",
+    Invite: "harmony:Invite",
+    Profile: "harmony:Profile",
+    Update: "as:Update",
+    Delete: "as:Delete",
+    Public: "harmony:Public",
+    MembersOnly: "harmony:MembersOnly",
+    Owner: "harmony:Owner",
+    Admin: "harmony:Admin",
+    MemberRole: "harmony:MemberRole",
+    name: "as:name",
+    summary: "as:summary",
+    content: "as:content",
+    published: { "@id": "as:published", "@type": "xsd:dateTime" },
+    updated: { "@id": "as:updated", "@type": "xsd:dateTime" },
+    attributedTo: { "@id": "as:attributedTo", "@type": "@id" },
+    actor: { "@id": "as:actor", "@type": "@id" },
+    object: { "@id": "as:object", "@type": "@id" },
+    channel: { "@id": "harmony:channel", "@type": "@id" },
+    community: { "@id": "harmony:community", "@type": "@id" },
+    memberOf: { "@id": "harmony:memberOf", "@type": "@id" },
+    role: { "@id": "harmony:role", "@type": "@vocab" },
+    visibility: { "@id": "harmony:visibility", "@type": "@vocab" },
+    position: { "@id": "harmony:position", "@type": "xsd:integer" },
+    lamport: { "@id": "harmony:lamport", "@type": "xsd:integer" },
+    openJoin: { "@id": "harmony:openJoin", "@type": "xsd:boolean" },
+    owner: { "@id": "harmony:owner", "@type": "@id" },
+    joined: { "@id": "harmony:joined", "@type": "xsd:dateTime" },
+    deleted: { "@id": "harmony:deleted", "@type": "xsd:dateTime" },
+    deletedBy: { "@id": "harmony:deletedBy", "@type": "@id" },
+    avatar: "harmony:avatar",
+    avatarType: "harmony:avatarType",
+    avatarHash: "harmony:avatarHash",
+    code: "harmony:code",
+    expires: { "@id": "harmony:expires", "@type": "xsd:dateTime" },
+    maxUses: { "@id": "harmony:maxUses", "@type": "xsd:integer" },
+    uses: { "@id": "harmony:uses", "@type": "xsd:integer" },
+    revoked: { "@id": "harmony:revoked", "@type": "xsd:boolean" },
+    proof: { "@id": "https://w3id.org/security#proof", "@type": "@json" },
+    editProof: { "@id": "harmony:editProof", "@type": "@json" },
+    deleteProof: { "@id": "harmony:deleteProof", "@type": "@json" },
+    profileProof: { "@id": "harmony:profileProof", "@type": "@json" },
+  };
+  return { "@context": terms };
+}

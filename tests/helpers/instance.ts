@@ -1,0 +1,56 @@
+/**
+ * Test instances: a real server on a free loopback port over its own
+ * temporary libSQL file, and identities that sign in through the real API.
+ */
+import { HarmonyClient, identityFileFromMnemonic, signerFromIdentityFile } from "../../cli/client.ts";
+import { loadConfig } from "../../server/config.ts";
+import { generateMnemonic } from "../../server/crypto/derive.ts";
+import { type RunningInstance, startInstance } from "../../server/instance.ts";
+
+export interface TestInstance extends RunningInstance {
+  dir: string;
+  databaseUrl: string;
+  /** Stops the server and removes its files. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export async function startTestInstance(env: Record<string, string> = {}): Promise<TestInstance> {
+  const dir = await Deno.makeTempDir({ prefix: "harmony-test-" });
+  const databaseUrl = env.DATABASE_URL ?? `file:${dir}/harmony.db`;
+  const config = loadConfig({ PORT: "0", ...env, DATABASE_URL: databaseUrl });
+  const instance = await startInstance(config, { log: () => {}, originFollowsPort: !env.HARMONY_ORIGIN });
+  return {
+    ...instance,
+    dir,
+    databaseUrl,
+    async [Symbol.asyncDispose]() {
+      await instance.close();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/** A new identity with a signed-in client. */
+export async function newClient(instance: { origin: string }, signIn = true): Promise<HarmonyClient> {
+  const file = await identityFileFromMnemonic(generateMnemonic());
+  const client = new HarmonyClient(instance.origin, await signerFromIdentityFile(file));
+  if (signIn) await client.signIn();
+  return client;
+}
+
+/** An instance already claimed by `owner`, with the community open to joins. */
+export async function claimedInstance(env: Record<string, string> = {}) {
+  const instance = await startTestInstance(env);
+  const owner = await newClient(instance);
+  const token = instance.claimUrl!.split("/claim/")[1];
+  await owner.request("POST", "/claim", { token });
+  return { instance, owner };
+}
+
+/** A signed-in member of the instance (joined through an open community or an invite). */
+export async function memberOf(instance: { origin: string }, owner: HarmonyClient): Promise<HarmonyClient> {
+  const invite = await owner.request<{ code: string }>("POST", "/invites", { maxUses: 1 });
+  const member = await newClient(instance);
+  await member.request("POST", "/join", { invite: invite.code });
+  return member;
+}

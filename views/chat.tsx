@@ -1,0 +1,254 @@
+import type { MemberListing } from "../server/members.ts";
+import type { ChannelInfo, CommunityInfo, MessageView, ProfileInfo } from "../server/model.ts";
+import { Page } from "./layout.tsx";
+import { Avatar, displayName, MessageItem, type Viewer } from "./parts.tsx";
+
+export interface ChatData {
+  community: CommunityInfo;
+  channels: ChannelInfo[];
+  channel: ChannelInfo;
+  messages: MessageView[];
+  olderCursor: string | null;
+  revision: number;
+  profiles: Map<string, ProfileInfo>;
+  /** Shown to members only; others see the count. */
+  members: MemberListing[] | null;
+  memberCount: number;
+  viewer: Viewer | null;
+  csrfToken: string | null;
+}
+
+export function ChannelList(props: { channels: ChannelInfo[]; current: string | null }) {
+  return (
+    <ul class="channel-list">
+      {props.channels.map((c) => (
+        <li>
+          <a href={`/channels/${c.id}`} aria-current={c.id === props.current ? "page" : undefined}>
+            <span class="hash" aria-hidden="true">#</span>
+            {c.name}
+            {c.visibility === "members"
+              ? <span class="lock" title="members only" aria-label="members only">🔒</span>
+              : null}
+          </a>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function Sidebar(props: {
+  community: CommunityInfo;
+  channels: ChannelInfo[];
+  current: string | null;
+  viewer: Viewer | null;
+  profile: ProfileInfo | null | undefined;
+}) {
+  const admin = props.viewer?.role === "admin" || props.viewer?.role === "owner";
+  return (
+    <nav class="sidebar" id="channels" aria-label="Channels">
+      <header class="community-header">
+        <h1>{props.community.name}</h1>
+        {admin
+          ? (
+            <a class="icon-link" href="/settings" aria-label="Community settings" title="Community settings">
+              ⚙
+            </a>
+          )
+          : null}
+      </header>
+      <ChannelList channels={props.channels} current={props.current} />
+      <div class="user-panel">
+        {props.viewer
+          ? (
+            <>
+              <Avatar did={props.viewer.did} profile={props.profile} size="small" />
+              <div class="user-name">
+                <a href="/profile" title="Edit your profile">
+                  {displayName(props.viewer.did, props.profile)}
+                </a>
+                <small>{props.viewer.role ?? "not a member"}</small>
+              </div>
+              <form hx-post="/ui/signout" class="inline">
+                <button type="submit" class="link-button">Sign out</button>
+              </form>
+            </>
+          )
+          : <a class="button" href="/identity">Sign in</a>}
+      </div>
+    </nav>
+  );
+}
+
+export function MemberList(props: { members: MemberListing[] | null; count: number }) {
+  if (!props.members) {
+    return (
+      <aside class="members" id="members" aria-label="Members">
+        <h2>Members — {props.count}</h2>
+        <p class="muted">Join to see who is here.</p>
+      </aside>
+    );
+  }
+  const groups: Array<[string, MemberListing[]]> = [
+    ["Owner", props.members.filter((m) => m.role === "owner")],
+    ["Admins", props.members.filter((m) => m.role === "admin")],
+    ["Members", props.members.filter((m) => m.role === "member")],
+  ];
+  return (
+    <aside class="members" id="members" aria-label="Members">
+      {groups.filter(([, list]) => list.length > 0).map(([title, list]) => (
+        <section>
+          <h2>{title} — {list.length}</h2>
+          <ul>
+            {list.map((m) => (
+              <li>
+                <a href={`/members/${encodeURIComponent(m.did)}`}>
+                  <Avatar did={m.did} profile={m.profile} size="small" />
+                  <span>{m.name}</span>
+                </a>
+              </li>
+            ))}
+          </ul>
+        </section>
+      ))}
+    </aside>
+  );
+}
+
+/** Older messages plus the trigger that loads the page before them. */
+export function OlderMessages(props: {
+  channelId: string;
+  messages: MessageView[];
+  cursor: string | null;
+  profiles: Map<string, ProfileInfo>;
+  viewer: Viewer | null;
+}) {
+  return (
+    <>
+      {props.cursor
+        ? (
+          <button
+            type="button"
+            class="load-older"
+            hx-get={`/channels/${props.channelId}/older?before=${encodeURIComponent(props.cursor)}`}
+            hx-trigger="click, intersect once"
+            hx-swap="outerHTML"
+          >
+            Load older messages
+          </button>
+        )
+        : <p class="channel-start">This is the beginning of the channel.</p>}
+      {props.messages.map((m) => (
+        <MessageItem message={m} author={props.profiles.get(m.author)} viewer={props.viewer} />
+      ))}
+    </>
+  );
+}
+
+function Composer(props: { channel: ChannelInfo; viewer: Viewer | null; community: CommunityInfo }) {
+  const { channel, viewer } = props;
+  if (!viewer) {
+    return (
+      <p class="composer-note">
+        You are reading #{channel.name}. <a href={`/identity?return=/channels/${channel.id}`}>Sign in</a>{" "}
+        to chat.
+      </p>
+    );
+  }
+  if (!viewer.role) {
+    return (
+      <div class="composer-note">
+        {props.community.openJoin
+          ? (
+            <form hx-post="/ui/join" class="inline">
+              You are not a member yet. <button type="submit">Join {props.community.name}</button>
+            </form>
+          )
+          : <p>This community is invite only. Ask a member for an invite link to join.</p>}
+      </div>
+    );
+  }
+  return (
+    <form id="composer" class="composer" data-channel-id={channel.id} data-channel-iri={channel.iri}>
+      <label for="composer-input" class="visually-hidden">Message #{channel.name}</label>
+      <textarea
+        id="composer-input"
+        name="content"
+        rows={1}
+        maxlength={4000}
+        placeholder={`Message #${channel.name}`}
+        required
+        autocomplete="off"
+      >
+      </textarea>
+      <button type="submit">Send</button>
+      <p class="composer-error" id="composer-error" role="alert"></p>
+    </form>
+  );
+}
+
+export function ChatPage(props: ChatData) {
+  const { channel, viewer } = props;
+  const me = viewer ? props.profiles.get(viewer.did) : null;
+  return (
+    <Page
+      title={`#${channel.name} · ${props.community.name}`}
+      csrfToken={props.csrfToken}
+      me={viewer?.did}
+      page="chat"
+    >
+      <div class="app-shell">
+        <Sidebar
+          community={props.community}
+          channels={props.channels}
+          current={channel.id}
+          viewer={viewer}
+          profile={me}
+        />
+        <main
+          id="main"
+          class="chat"
+          data-channel-id={channel.id}
+          data-channel-iri={channel.iri}
+          data-revision={String(props.revision)}
+        >
+          <header class="channel-header">
+            <button
+              type="button"
+              class="toggle"
+              data-toggle="channels"
+              aria-controls="channels"
+              aria-label="Show channels"
+            >
+              ☰
+            </button>
+            <h2>
+              <span class="hash" aria-hidden="true">#</span>
+              {channel.name}
+            </h2>
+            {channel.topic ? <p class="topic">{channel.topic}</p> : null}
+            <button
+              type="button"
+              class="toggle"
+              data-toggle="members"
+              aria-controls="members"
+              aria-label="Show members"
+            >
+              👥
+            </button>
+          </header>
+          <section class="messages" id="messages" aria-label={`Messages in #${channel.name}`} tabindex={0}>
+            <OlderMessages
+              channelId={channel.id}
+              messages={props.messages}
+              cursor={props.olderCursor}
+              profiles={props.profiles}
+              viewer={viewer}
+            />
+          </section>
+          <Composer channel={channel} viewer={viewer} community={props.community} />
+        </main>
+        <MemberList members={props.members} count={props.memberCount} />
+      </div>
+    </Page>
+  );
+}

@@ -1,0 +1,96 @@
+import { raw } from "hono/html";
+import { renderMarkdown } from "./markdown.ts";
+import type { MessageView, ProfileInfo, Role } from "../server/model.ts";
+
+export interface Viewer {
+  did: string;
+  role: Role | null;
+}
+
+/** A stable hue bucket (0-11) for a DID's initials avatar. */
+export function hueOf(did: string): number {
+  let hash = 0;
+  for (const ch of did) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
+  return hash % 12;
+}
+
+export function displayName(did: string, profile: ProfileInfo | null | undefined): string {
+  if (profile?.name) return profile.name;
+  const key = did.replace(/^did:key:/, "");
+  return `${key.slice(0, 8)}…${key.slice(-4)}`;
+}
+
+export function Avatar(
+  props: { did: string; profile: ProfileInfo | null | undefined; size?: "small" | "large" },
+) {
+  const cls = `avatar ${props.size ?? ""}`.trim();
+  if (props.profile?.avatarHash) {
+    return (
+      <img
+        class={cls}
+        src={`/avatars/${encodeURIComponent(props.did)}?v=${
+          encodeURIComponent(props.profile.avatarHash.slice(7, 19))
+        }`}
+        alt=""
+        width={40}
+        height={40}
+        loading="lazy"
+      />
+    );
+  }
+  const initials =
+    displayName(props.did, props.profile).replace(/[^\p{L}\p{N}]/gu, "").slice(0, 2).toUpperCase() || "?";
+  return <span class={`${cls} initials hue-${hueOf(props.did)}`} aria-hidden="true">{initials}</span>;
+}
+
+export function messageDomId(id: string): string {
+  return `m-${id.replace(/^urn:uuid:/, "")}`;
+}
+
+export function MessageItem(props: {
+  message: MessageView;
+  author: ProfileInfo | null | undefined;
+  viewer: Viewer | null;
+}) {
+  const { message, viewer } = props;
+  const mine = viewer?.did === message.author;
+  const moderator = viewer?.role === "admin" || viewer?.role === "owner";
+  const canEdit = mine && viewer?.role !== null;
+  const canDelete = (mine && viewer?.role !== null) || moderator;
+  return (
+    <article
+      class="message"
+      id={messageDomId(message.id)}
+      data-id={message.id}
+      data-author={message.author}
+      data-lamport={String(message.lamport)}
+      data-revision={String(message.revision)}
+      data-source={canEdit ? message.content : undefined}
+      aria-label={`Message from ${displayName(message.author, props.author)}`}
+    >
+      <Avatar did={message.author} profile={props.author} />
+      <div class="message-body">
+        <header>
+          <a class="author" href={`/members/${encodeURIComponent(message.author)}`}>
+            {displayName(message.author, props.author)}
+          </a>
+          <time datetime={message.published}>{message.published.slice(0, 16).replace("T", " ")}</time>
+          {message.updated ? <span class="edited" title={`edited ${message.updated}`}>(edited)</span> : null}
+        </header>
+        <div class="content">{raw(renderMarkdown(message.content))}</div>
+      </div>
+      {canEdit || canDelete
+        ? (
+          <div class="message-actions">
+            {canEdit
+              ? <button type="button" data-action="edit" aria-label="Edit message">Edit</button>
+              : null}
+            {canDelete
+              ? <button type="button" data-action="delete" aria-label="Delete message">Delete</button>
+              : null}
+          </div>
+        )
+        : null}
+    </article>
+  );
+}
