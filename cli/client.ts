@@ -4,10 +4,9 @@
  * benchmarks; bots can import it too.
  */
 import { base64urlnopad } from "@scure/base";
-import { sign } from "../server/crypto/dataIntegrity.ts";
 import { identityFromMnemonic, identityFromSigningSecret } from "../server/crypto/derive.ts";
 import { type KeySigner, signerFromSecret } from "../server/crypto/signer.ts";
-import { HARMONY_CONTEXT_URL } from "../server/vocab.ts";
+import { signDelete, signMessage, signPresentation, signProfile, signUpdate } from "../server/documents.ts";
 
 export interface IdentityFile {
   version: 1;
@@ -45,7 +44,30 @@ export class ApiError extends Error {
   }
 }
 
-const now = () => new Date().toISOString();
+/**
+ * The server did not answer at all (refused connection, unknown host, TLS
+ * failure). A TypeError, as the failed fetch itself was.
+ */
+export class ServerUnreachableError extends TypeError {
+  constructor(readonly server: string, cause: unknown) {
+    super(`cannot reach ${server}: ${reasonOf(cause)}`, { cause });
+    this.name = "ServerUnreachableError";
+  }
+}
+
+/** The most specific part of a fetch error ("tcp connect error: Connection refused"). */
+function reasonOf(error: unknown): string {
+  let inner = error;
+  while (inner instanceof Error && inner.cause instanceof Error) inner = inner.cause;
+  const text = inner instanceof Error ? inner.message : String(inner);
+  const reason = text
+    .replace(/^.*?\((?:Connect|SendRequest)\):\s*/, "")
+    .replace(/^error sending request for url \([^)]*\):\s*/, "")
+    .replace(/^fetch failed:\s*/i, "")
+    .replace(/\s*\(os error \d+\)$/, "")
+    .trim();
+  return reason || "no answer";
+}
 
 export class HarmonyClient {
   token: string | null = null;
@@ -59,19 +81,35 @@ export class HarmonyClient {
     return this.signer.did;
   }
 
-  async request<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { accept: "application/json" };
+  /**
+   * Sends a request and returns the response once it is known to be a
+   * success; a refusal becomes an ApiError, a server that cannot be reached
+   * a ServerUnreachableError.
+   */
+  async send(
+    method: string,
+    path: string,
+    body?: unknown,
+    init: { headers?: Record<string, string>; signal?: AbortSignal } = {},
+  ): Promise<Response> {
+    const headers: Record<string, string> = { accept: "application/json", ...init.headers };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers["content-type"] = "application/json";
-    const response = await fetch(`${this.server}/api${path}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (response.status === 204) return undefined as T;
-    const text = await response.text();
-    const type = response.headers.get("content-type") ?? "";
+    let response: Response;
+    try {
+      response = await fetch(`${this.server}/api${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: init.signal,
+      });
+    } catch (error) {
+      if (error instanceof DOMException && error.name === "AbortError") throw error;
+      throw new ServerUnreachableError(this.server, error);
+    }
     if (!response.ok) {
+      const text = await response.text();
+      const type = response.headers.get("content-type") ?? "";
       let code = "http_error";
       let message = `${response.status} ${response.statusText}`;
       if (type.includes("json")) {
@@ -83,6 +121,14 @@ export class HarmonyClient {
       }
       throw new ApiError(response.status, code, message);
     }
+    return response;
+  }
+
+  async request<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await this.send(method, path, body);
+    if (response.status === 204) return undefined as T;
+    const text = await response.text();
+    const type = response.headers.get("content-type") ?? "";
     return (type.includes("json") ? JSON.parse(text) : text) as T;
   }
 
@@ -103,17 +149,8 @@ export class HarmonyClient {
     return session;
   }
 
-  presentation(challenge: string, domain: string, created = now()) {
-    const signer = this.#signer();
-    return sign(
-      {
-        "@context": ["https://www.w3.org/ns/credentials/v2"],
-        type: ["VerifiablePresentation"],
-        holder: signer.did,
-      },
-      signer,
-      { proofPurpose: "authentication", challenge, domain, created },
-    );
+  presentation(challenge: string, domain: string, created?: string) {
+    return signPresentation(this.#signer(), challenge, domain, created);
   }
 
   #signer(): KeySigner {
@@ -121,75 +158,20 @@ export class HarmonyClient {
     return this.signer;
   }
 
-  signedMessage(
-    channelIri: string,
-    content: string,
-    id = `urn:uuid:${crypto.randomUUID()}`,
-    published = now(),
-  ) {
-    const signer = this.#signer();
-    return sign(
-      {
-        "@context": HARMONY_CONTEXT_URL,
-        type: "Message",
-        id,
-        channel: channelIri,
-        attributedTo: signer.did,
-        content,
-        published,
-      },
-      signer,
-      { proofPurpose: "assertionMethod", created: published },
-    );
+  signedMessage(channelIri: string, content: string, id?: string, published?: string) {
+    return signMessage(this.#signer(), channelIri, content, id, published);
   }
 
-  signedUpdate(channelIri: string, messageId: string, content: string, published = now()) {
-    const signer = this.#signer();
-    return sign(
-      {
-        "@context": HARMONY_CONTEXT_URL,
-        type: "Update",
-        actor: signer.did,
-        object: messageId,
-        channel: channelIri,
-        content,
-        published,
-      },
-      signer,
-      { proofPurpose: "assertionMethod", created: published },
-    );
+  signedUpdate(channelIri: string, messageId: string, content: string, published?: string) {
+    return signUpdate(this.#signer(), channelIri, messageId, content, published);
   }
 
-  signedDelete(channelIri: string, messageId: string, published = now()) {
-    const signer = this.#signer();
-    return sign(
-      {
-        "@context": HARMONY_CONTEXT_URL,
-        type: "Delete",
-        actor: signer.did,
-        object: messageId,
-        channel: channelIri,
-        published,
-      },
-      signer,
-      { proofPurpose: "assertionMethod", created: published },
-    );
+  signedDelete(channelIri: string, messageId: string, published?: string) {
+    return signDelete(this.#signer(), channelIri, messageId, published);
   }
 
-  signedProfile(name: string, avatar?: { type: string; hash: string }, updated = now()) {
-    const signer = this.#signer();
-    const doc: Record<string, unknown> = {
-      "@context": HARMONY_CONTEXT_URL,
-      type: "Profile",
-      id: signer.did,
-      name,
-      updated,
-    };
-    if (avatar) {
-      doc.avatarType = avatar.type;
-      doc.avatarHash = avatar.hash;
-    }
-    return sign(doc, signer, { proofPurpose: "assertionMethod", created: updated });
+  signedProfile(name: string, avatar?: { type: string; hash: string }, updated?: string) {
+    return signProfile(this.#signer(), name, avatar, updated);
   }
 
   // ---- convenience calls
@@ -239,7 +221,134 @@ export class HarmonyClient {
   async setProfile(name: string): Promise<unknown> {
     return await this.request("PUT", "/profile", { profile: await this.signedProfile(name) });
   }
+
+  /** One message by id (a urn:uuid), with the signed documents behind it. */
+  message(id: string): Promise<MessageJson & { signed: SignedDocumentsJson }> {
+    return this.request("GET", `/messages/${encodeURIComponent(id)}`);
+  }
+
+  me(): Promise<{ did: string; member: MemberJson | null; profile: ProfileJson | null }> {
+    return this.request("GET", "/me");
+  }
+
+  community(): Promise<CommunityJson & { origin: string }> {
+    return this.request("GET", "/community");
+  }
+
+  /** Claims an unclaimed instance with the token from its claim link. */
+  claim(token: string): Promise<CommunityJson> {
+    return this.request("POST", "/claim", { token });
+  }
+
+  /** Joins with an invite code, or freely when the community is open. */
+  join(invite?: string): Promise<MemberJson> {
+    return this.request("POST", "/join", invite === undefined ? {} : { invite });
+  }
+
+  leave(): Promise<void> {
+    return this.request("POST", "/leave");
+  }
+
+  members(): Promise<MemberListingJson[]> {
+    return this.request("GET", "/members");
+  }
+
+  createChannel(
+    name: string,
+    options: { topic?: string; visibility?: "public" | "members" } = {},
+  ): Promise<ChannelJson> {
+    return this.request("POST", "/channels", { name, ...options });
+  }
+
+  updateChannel(
+    nameOrId: string,
+    changes: { name?: string; topic?: string; visibility?: "public" | "members" },
+  ): Promise<ChannelJson> {
+    return this.request("PATCH", `/channels/${channelPath(nameOrId)}`, changes);
+  }
+
+  deleteChannel(nameOrId: string): Promise<void> {
+    return this.request("DELETE", `/channels/${channelPath(nameOrId)}`);
+  }
+
+  invites(): Promise<InviteJson[]> {
+    return this.request("GET", "/invites");
+  }
+
+  /** `expiresIn` in seconds (60 s to 365 days); both limits absent for never / unlimited. */
+  createInvite(
+    options: { expiresIn?: number; maxUses?: number } = {},
+  ): Promise<InviteJson & { url: string }> {
+    return this.request("POST", "/invites", options);
+  }
+
+  revokeInvite(code: string): Promise<void> {
+    return this.request("DELETE", `/invites/${encodeURIComponent(code)}`);
+  }
+
+  /**
+   * A channel's live events (server-sent events), until the server closes
+   * the stream or `signal` aborts. Without `since`, the first event is
+   * `ready` with the current revision; with `since` (the id of the last
+   * event seen), the changes made after it come first.
+   */
+  async *events(
+    nameOrId: string,
+    options: { since?: string | number; signal?: AbortSignal } = {},
+  ): AsyncGenerator<ChannelStreamEvent> {
+    const channel = await this.channel(nameOrId);
+    const headers: Record<string, string> = { accept: "text/event-stream" };
+    if (options.since !== undefined) headers["last-event-id"] = String(options.since);
+    const response = await this.send("GET", `/channels/${channel.id}/events`, undefined, {
+      headers,
+      signal: options.signal,
+    });
+    if (!response.body) return;
+    const lines = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    let event = { type: "", id: null as string | null, data: [] as string[] };
+    try {
+      while (true) {
+        const { value, done } = await lines.read();
+        if (done) return;
+        buffer += value;
+        let end: number;
+        while ((end = buffer.search(/\r\n|\r|\n/)) !== -1) {
+          const line = buffer.slice(0, end);
+          buffer = buffer.slice(end + (buffer.startsWith("\r\n", end) ? 2 : 1));
+          if (line === "") {
+            if (event.data.length > 0) {
+              yield {
+                event: event.type || "message",
+                id: event.id,
+                data: JSON.parse(event.data.join("\n")),
+              } as ChannelStreamEvent;
+            }
+            event = { type: "", id: null, data: [] };
+            continue;
+          }
+          if (line.startsWith(":")) continue;
+          const colon = line.indexOf(":");
+          const field = colon === -1 ? line : line.slice(0, colon);
+          const text = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
+          if (field === "event") event.type = text;
+          else if (field === "data") event.data.push(text);
+          else if (field === "id") event.id = text;
+        }
+      }
+    } finally {
+      await lines.cancel().catch(() => {});
+    }
+  }
+
+  /** The whole community as N-Quads, streamed (owner only). */
+  async exportNQuads(): Promise<ReadableStream<Uint8Array>> {
+    const response = await this.send("GET", "/export");
+    return response.body ?? new Blob([]).stream();
+  }
 }
+
+const channelPath = (nameOrId: string) => encodeURIComponent(nameOrId.replace(/^#/, ""));
 
 export interface ChannelJson {
   iri: string;
@@ -261,3 +370,55 @@ export interface MessageJson {
   deleted: boolean;
   revision: number;
 }
+
+export interface CommunityJson {
+  iri: string;
+  name: string;
+  openJoin: boolean;
+  owner: string | null;
+}
+
+export interface MemberJson {
+  did: string;
+  role: "owner" | "admin" | "member";
+  joined: string;
+}
+
+export interface ProfileJson {
+  did: string;
+  name: string;
+  avatarType: string | null;
+  avatarHash: string | null;
+  updated: string;
+}
+
+export interface MemberListingJson extends MemberJson {
+  /** The display name, or a short form of the DID when there is no profile. */
+  name: string;
+  profile: ProfileJson | null;
+}
+
+export interface InviteJson {
+  iri: string;
+  code: string;
+  createdBy: string;
+  created: string;
+  expires: string | null;
+  maxUses: number | null;
+  uses: number;
+  revoked: boolean;
+  state: "active" | "revoked" | "expired" | "used up";
+}
+
+export interface SignedDocumentsJson {
+  message: Record<string, unknown> | null;
+  update: Record<string, unknown> | null;
+  delete: Record<string, unknown> | null;
+}
+
+/** What `HarmonyClient.events` yields; `id` is the channel revision to resume from. */
+export type ChannelStreamEvent =
+  | { event: "ready"; id: string; data: { revision: number } }
+  | { event: "change"; id: string; data: { kind: "created" | "updated" | "deleted"; message: MessageJson } }
+  | { event: "change"; id: null; data: { kind: "channel" } }
+  | { event: "closed"; id: null; data: { reason: string } };

@@ -12,10 +12,10 @@ import { HarmonyError } from "./errors.ts";
 import type { Harmony } from "./harmony.ts";
 import { randomToken, sha256Hex } from "./ids.ts";
 import { isInstant } from "./signed.ts";
+import { CREDENTIALS_V2 } from "./documents.ts";
 
 export const CHALLENGE_TTL_MS = 5 * 60_000;
 export const SESSION_TTL_MS = 30 * 86_400_000;
-export const CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2";
 
 const refused = (code: string, message: string) => new HarmonyError(401, code, message);
 

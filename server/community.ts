@@ -5,6 +5,7 @@ import { instanceState } from "../db/schema.ts";
 import { boolean, dateTime, integer, iri, literal, quad } from "../db/terms.ts";
 import { badRequest, conflict, invalid, notFound, unauthorized } from "./errors.ts";
 import type { Harmony } from "./harmony.ts";
+import { ConfigError } from "./config.ts";
 import { randomToken, sha256Hex, shortId } from "./ids.ts";
 import type { Actor, CommunityInfo } from "./model.ts";
 import { requireRole } from "./permissions.ts";
@@ -12,6 +13,33 @@ import { AS, H, RDF } from "./vocab.ts";
 import { cleanText } from "./text.ts";
 
 const CLAIM_KEY = "claim_token_sha256";
+const ORIGIN_KEY = "origin";
+
+/**
+ * Every IRI embeds the origin, so a database belongs to one origin. Starting
+ * it under another would silently show an empty new community instead.
+ */
+async function checkOrigin(h: Harmony): Promise<void> {
+  const [row] = await h.db.select().from(instanceState).where(eq(instanceState.key, ORIGIN_KEY));
+  if (row && row.value !== h.config.origin) {
+    throw new ConfigError(
+      `this database belongs to ${row.value}, not ${h.config.origin}: set HARMONY_ORIGIN=${row.value} ` +
+        `(and PORT) to serve it`,
+    );
+  }
+  if (!row) {
+    const hasCommunity = (await quadStore.count(h.db, { predicate: RDF.type, object: H.Community })) > 0;
+    const existing = hasCommunity
+      ? (await quadStore.match(h.db, { predicate: RDF.type, object: H.Community }))[0].subject.value
+      : null;
+    if (existing && existing !== h.iris.community) {
+      throw new ConfigError(`this database holds the community ${existing}, not one at ${h.config.origin}`);
+    }
+    await h.database.write((tx) =>
+      tx.insert(instanceState).values({ key: ORIGIN_KEY, value: h.config.origin })
+    );
+  }
+}
 
 export async function getCommunity(h: Harmony): Promise<CommunityInfo> {
   const { community } = await h.snapshot();
@@ -40,6 +68,7 @@ export async function addMember(
  * Returns a one-time claim token when no owner exists yet.
  */
 export async function bootstrap(h: Harmony): Promise<{ claimToken: string | null }> {
+  await checkOrigin(h);
   const existing = await quadStore.count(h.db, {
     subject: iri(h.iris.community),
     predicate: RDF.type,
@@ -50,7 +79,6 @@ export async function bootstrap(h: Harmony): Promise<{ claimToken: string | null
       const g = h.iris.community;
       const community = iri(h.iris.community);
       const general = iri(h.iris.channel(shortId()));
-      const now = new Date();
       await quadStore.insert(tx, [
         quad(community, RDF.type, H.Community, g),
         quad(community, AS.name, literal("Harmony"), g),
@@ -62,10 +90,15 @@ export async function bootstrap(h: Harmony): Promise<{ claimToken: string | null
         quad(general, H.position, integer(0), g),
         quad(general, H.visibility, H.Public, g),
       ]);
-      if (owner) {
-        await quadStore.insert(tx, [quad(community, H.owner, iri(owner), g)]);
-        await addMember(h, tx, owner, H.Owner, now);
-      }
+    });
+  }
+  if (owner && !(await getCommunity(h)).owner) {
+    // HARMONY_OWNER names the owner of an instance nobody has claimed yet.
+    await h.writeCommunity(async (tx) => {
+      const g = h.iris.community;
+      await quadStore.insert(tx, [quad(iri(h.iris.community), H.owner, iri(owner), g)]);
+      await quadStore.remove(tx, { graph: g, subject: iri(owner) });
+      await addMember(h, tx, owner, H.Owner, new Date());
     });
   }
   const { owner: current } = await getCommunity(h);
@@ -106,9 +139,10 @@ export async function claim(h: Harmony, actor: Actor, token: string): Promise<vo
   });
 }
 
-export async function isClaimable(h: Harmony): Promise<boolean> {
+/** Whether `token` is the live claim token. */
+export async function isClaimable(h: Harmony, token: string): Promise<boolean> {
   const [row] = await h.db.select().from(instanceState).where(eq(instanceState.key, CLAIM_KEY));
-  return Boolean(row);
+  return Boolean(row) && row.value === await sha256Hex(token);
 }
 
 export interface CommunityUpdate {

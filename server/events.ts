@@ -8,7 +8,8 @@ import type { MessageView } from "./model.ts";
 
 export type ChannelEvent =
   | { kind: "created" | "updated" | "deleted"; message: MessageView }
-  | { kind: "channel"; channelIri: string };
+  /** The channel changed (renamed, re-topiced, made members-only, deleted). */
+  | { kind: "channel"; channelIri: string; quiet?: boolean };
 
 export type CommunityEvent = { kind: "community" };
 

@@ -5,7 +5,7 @@ import { messageIndex } from "../db/schema.ts";
 import { dateTime, integer, iri, literal, quad } from "../db/terms.ts";
 import { base64urlnopad } from "@scure/base";
 import { findChannel } from "./channels.ts";
-import { conflict, forbidden, HarmonyError, invalid, notFound } from "./errors.ts";
+import { conflict, forbidden, HarmonyError, invalid, notFound, unauthorized } from "./errors.ts";
 import type { Harmony } from "./harmony.ts";
 import type { Actor, ChannelInfo, MessageView } from "./model.ts";
 import { atLeast, requireRead, requireRole } from "./permissions.ts";
@@ -17,6 +17,7 @@ import {
   verifySigned,
 } from "./signed.ts";
 import { characterCount, hasForbiddenCharacters } from "./text.ts";
+import { canonicalize } from "./crypto/jcs.ts";
 import { AS, H, HARMONY_CONTEXT_URL, RDF, RDF_JSON } from "./vocab.ts";
 
 type IndexRow = typeof messageIndex.$inferSelect;
@@ -50,9 +51,11 @@ function checkContent(h: Harmony, content: string): void {
 }
 
 async function nextCounters(tx: Tx, channel: string): Promise<{ lamport: number; revision: number }> {
-  const [row] = await tx.select({ lamport: max(messageIndex.lamport), revision: max(messageIndex.revision) })
-    .from(messageIndex).where(eq(messageIndex.channel, channel));
-  return { lamport: (row?.lamport ?? 0) + 1, revision: (row?.revision ?? 0) + 1 };
+  // One aggregate per query: SQLite answers a lone max() from the end of an
+  // index (O(log n)), but max(a), max(b) together scan every row of the channel.
+  const [row] = await tx.select({ lamport: max(messageIndex.lamport) }).from(messageIndex)
+    .where(eq(messageIndex.channel, channel));
+  return { lamport: (row?.lamport ?? 0) + 1, revision: await nextRevision(tx, channel) };
 }
 
 async function nextRevision(tx: Tx, channel: string): Promise<number> {
@@ -84,6 +87,7 @@ export async function postMessage(
   document: unknown,
 ): Promise<{ message: MessageView; created: boolean }> {
   const channel = await findChannel(h, channelId);
+  if (!actor.did) throw unauthorized("sign in to post messages");
   const doc = await verifySigned("Message", document);
   if (doc.channel !== channel.iri) {
     throw invalid("wrong_channel", "the message was signed for another channel");
@@ -92,12 +96,12 @@ export async function postMessage(
   await requireRole(h, actor, "member", "post messages");
   checkContent(h, doc.content);
   const existing = await readRow(h.db, doc.id);
-  if (existing) return { message: sameMessage(existing, doc), created: false };
+  if (existing) return { message: await sameMessage(h.db, existing, doc), created: false };
   checkClock(doc.published);
 
   const result = await h.database.write(async (tx) => {
     const again = await readRow(tx, doc.id);
-    if (again) return { message: sameMessage(again, doc), created: false };
+    if (again) return { message: await sameMessage(tx, again, doc), created: false };
     const { lamport, revision } = await nextCounters(tx, channel.iri);
     const subject = iri(doc.id);
     const g = channel.iri;
@@ -128,11 +132,15 @@ export async function postMessage(
   return result;
 }
 
-function sameMessage(row: IndexRow, doc: SignedMessage): MessageView {
-  if (row.channel !== doc.channel || row.author !== doc.attributedTo || row.published !== doc.published) {
-    throw conflict("id_taken", "another message already has this id");
-  }
-  if (!row.deleted && row.updated === null && row.content !== doc.content) {
+/**
+ * A message posted again: the same signed document (Ed25519 signatures are
+ * deterministic, so the same proof) is a harmless retry; anything else
+ * under a taken id is a conflict.
+ */
+async function sameMessage(q: Queryable, row: IndexRow, doc: SignedMessage): Promise<MessageView> {
+  if (row.deleted) throw new HarmonyError(410, "message_deleted", "the message with this id was deleted");
+  const [stored] = await quadStore.match(q, { graph: row.channel, subject: iri(row.id), predicate: H.proof });
+  if (!stored || canonicalize(JSON.parse(stored.object.value)) !== canonicalize(doc.proof)) {
     throw conflict("id_taken", "another message already has this id");
   }
   return toView(row);
@@ -145,6 +153,8 @@ export async function editMessage(
   messageId: string,
   document: unknown,
 ): Promise<MessageView> {
+  if (!actor.did) throw unauthorized("sign in to edit messages");
+  if (!actor.did) throw unauthorized("sign in to edit messages");
   const doc = await verifySigned("Update", document);
   if (doc.object !== messageId) throw invalid("wrong_message", "the edit was signed for another message");
   if (doc.actor !== actor.did) throw forbidden("you can only send edits you signed yourself");
@@ -173,9 +183,8 @@ export async function editMessage(
     await quadStore.set(tx, g, subject, AS.content, literal(doc.content));
     await quadStore.set(tx, g, subject, AS.updated, dateTime(doc.published));
     await quadStore.set(tx, g, subject, H.editProof, literal(JSON.stringify(doc.proof), RDF_JSON));
-    // The original signature covers the original text, which is gone: the
-    // author's signed edit now vouches for the content.
-    await quadStore.remove(tx, { graph: g, subject, predicate: H.proof });
+    // harmony:proof stays: it identifies the original post (a retry of it is
+    // recognised), while the signed edit now vouches for the content.
     const revision = await nextRevision(tx, g);
     await tx.update(messageIndex).set({
       content: doc.content,
@@ -195,6 +204,8 @@ export async function deleteMessage(
   messageId: string,
   document: unknown,
 ): Promise<MessageView> {
+  if (!actor.did) throw unauthorized("sign in to delete messages");
+  if (!actor.did) throw unauthorized("sign in to delete messages");
   const doc = await verifySigned("Delete", document);
   if (doc.object !== messageId) throw invalid("wrong_message", "the deletion was signed for another message");
   if (doc.actor !== actor.did) throw forbidden("you can only send deletions you signed yourself");
@@ -296,12 +307,15 @@ export async function readHistory(
   return { messages: page, before: more && page.length ? encodeCursor(page[0]) : null };
 }
 
+/** The most changes a reconnecting live stream replays; beyond, it must reload. */
+export const CATCH_UP_LIMIT = 500;
+
 /** Creates, edits and deletions after a revision, for a reconnecting live stream. */
 export async function changesSince(
   q: Queryable,
   channelIri: string,
   revision: number,
-  limit = 500,
+  limit = CATCH_UP_LIMIT,
 ): Promise<MessageView[]> {
   const rows = await q.select().from(messageIndex)
     .where(and(eq(messageIndex.channel, channelIri), gt(messageIndex.revision, revision)))
@@ -337,7 +351,7 @@ export async function signedDocuments(h: Harmony, actor: Actor, id: string): Pro
   const base = { "@context": HARMONY_CONTEXT_URL, channel: view.channel } as const;
   const get = (p: { value: string }) => d.get(p.value);
   return {
-    message: get(H.proof)
+    message: get(H.proof) && !get(H.editProof)
       ? {
         ...base,
         type: "Message",

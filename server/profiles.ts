@@ -7,30 +7,11 @@ import type { Actor, ProfileInfo } from "./model.ts";
 import { requireRole } from "./permissions.ts";
 import { checkClock, type SignedProfile, verifySigned } from "./signed.ts";
 import { cleanText } from "./text.ts";
+import { imageHash, sniffImageType } from "./images.ts";
 import { AS, H, HARMONY_CONTEXT_URL, RDF, RDF_JSON } from "./vocab.ts";
 
 export const MAX_AVATAR_BYTES = 256 * 1024;
 const XSD_BASE64 = "http://www.w3.org/2001/XMLSchema#base64Binary";
-
-/** The image type, read from the bytes themselves, never from a name. */
-export function sniffImageType(bytes: Uint8Array): string | null {
-  const starts = (...sig: number[]) => sig.every((b, i) => bytes[i] === b);
-  if (starts(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) return "image/png";
-  if (starts(0xff, 0xd8, 0xff)) return "image/jpeg";
-  if (starts(0x47, 0x49, 0x46, 0x38)) return "image/gif";
-  if (
-    starts(0x52, 0x49, 0x46, 0x46) && bytes[8] === 0x57 && bytes[9] === 0x45 && bytes[10] === 0x42 &&
-    bytes[11] === 0x50
-  ) {
-    return "image/webp";
-  }
-  return null;
-}
-
-export async function avatarHashOf(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
-  return `sha256-${base64.encode(digest)}`;
-}
 
 /**
  * Stores a profile the member signed. An avatar travels beside the signed
@@ -72,7 +53,7 @@ export async function setProfile(
     if (type !== doc.avatarType) {
       throw invalid("avatar_type_mismatch", `the avatar is ${type}, but the profile says ${doc.avatarType}`);
     }
-    if ((await avatarHashOf(avatar)) !== doc.avatarHash) {
+    if ((await imageHash(avatar)) !== doc.avatarHash) {
       throw invalid("avatar_hash_mismatch", "the avatar does not match the hash in the signed profile");
     }
   } else if (input.avatar !== undefined) {

@@ -1,4 +1,4 @@
-import type { CommunityInfo, InviteInfo, MemberInfo, ProfileInfo } from "../server/model.ts";
+import type { CommunityInfo, InviteInfo, MemberInfo, ProfileInfo, Role } from "../server/model.ts";
 import { Notice, Page } from "./layout.tsx";
 import { Avatar, displayName } from "./parts.tsx";
 
@@ -83,9 +83,13 @@ export function InvitePage(props: {
   );
 }
 
-export function ProfilePage(
-  props: { did: string; profile: ProfileInfo | null; csrfToken: string | null; communityName: string },
-) {
+export function ProfilePage(props: {
+  did: string;
+  profile: ProfileInfo | null;
+  role: Role | null;
+  csrfToken: string | null;
+  communityName: string;
+}) {
   return (
     <Page
       title={`Your profile · ${props.communityName}`}
@@ -118,6 +122,16 @@ export function ProfilePage(
             <button type="submit">Save profile</button>
             <p id="profile-status" role="status"></p>
           </form>
+          <p>
+            Your DID: <code class="did">{props.did}</code>
+          </p>
+          {props.role && props.role !== "owner"
+            ? (
+              <form hx-post="/ui/leave" hx-confirm={`Leave ${props.communityName}?`}>
+                <button type="submit" class="danger">Leave {props.communityName}</button>
+              </form>
+            )
+            : null}
           <p>
             <a href="/">Back to the community</a>
           </p>

@@ -20,6 +20,15 @@ export function displayName(did: string, profile: ProfileInfo | null | undefined
   return `${key.slice(0, 8)}…${key.slice(-4)}`;
 }
 
+/** "Ada Lovelace" gives "AL", "grace" gives "GR". */
+export function initialsOf(name: string): string {
+  const words = name.split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+  const letters = words.length > 1
+    ? [...words[0]][0] + [...words[1]][0]
+    : [...(words[0] ?? "")].slice(0, 2).join("");
+  return letters.toUpperCase() || "?";
+}
+
 export function Avatar(
   props: { did: string; profile: ProfileInfo | null | undefined; size?: "small" | "large" },
 ) {

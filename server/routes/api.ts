@@ -138,14 +138,20 @@ export function apiRoutes(): Hono<AppEnv> {
   });
 
   // ---- members and invites
-  api.get("/members", async (c) => c.json(await listMembers(c.get("harmony"))));
+  api.get("/members", async (c) => {
+    const h = c.get("harmony");
+    await requireRole(h, c.get("actor"), "member", "see the member list");
+    return c.json(await listMembers(h));
+  });
   api.post("/join", async (c) => {
-    const body = c.req.header("content-length") === "0" ? {} : await jsonBody(c).catch(() => ({}));
-    const code = (body as { invite?: unknown }).invite;
-    if (code !== undefined && typeof code !== "string") {
-      throw invalid("invalid_invite", "invite must be a code");
+    // The body is optional: no body (or {}) joins an open community.
+    const hasBody = (c.req.header("content-length") ?? "0") !== "0" || c.req.header("transfer-encoding");
+    const body = hasBody ? await jsonBody(c) : {};
+    const code = body.invite;
+    if (code !== undefined && (typeof code !== "string" || code === "")) {
+      throw invalid("invalid_invite", "invite must be an invite code");
     }
-    return c.json(await join(c.get("harmony"), c.get("actor"), code as string | undefined), 201);
+    return c.json(await join(c.get("harmony"), c.get("actor"), code), 201);
   });
   api.post("/leave", async (c) => {
     await leave(c.get("harmony"), c.get("actor"));
@@ -261,14 +267,14 @@ export function apiRoutes(): Hono<AppEnv> {
   });
   api.get("/messages/:id", async (c) => {
     const h = c.get("harmony");
-    const id = decodeURIComponent(c.req.param("id"));
+    const id = c.req.param("id");
     const message = await getMessage(h, c.get("actor"), id);
     return c.json({ ...message, signed: await signedDocuments(h, c.get("actor"), id) });
   });
   api.put("/messages/:id", async (c) => {
     const body = await jsonBody(c);
     return c.json(
-      await editMessage(c.get("harmony"), c.get("actor"), decodeURIComponent(c.req.param("id")), body.update),
+      await editMessage(c.get("harmony"), c.get("actor"), c.req.param("id"), body.update),
     );
   });
   api.delete("/messages/:id", async (c) => {
@@ -277,7 +283,7 @@ export function apiRoutes(): Hono<AppEnv> {
       await deleteMessage(
         c.get("harmony"),
         c.get("actor"),
-        decodeURIComponent(c.req.param("id")),
+        c.req.param("id"),
         body.delete,
       ),
     );

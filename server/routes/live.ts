@@ -9,10 +9,12 @@ import type { ChannelEvent } from "../events.ts";
 import type { Harmony } from "../harmony.ts";
 import type { ChannelInfo, MessageView } from "../model.ts";
 import type { AppEnv } from "./env.ts";
+import { CATCH_UP_LIMIT } from "../messages.ts";
 
 export interface LiveOptions {
   /** What to send for an event (serialised as JSON), or null to skip it. */
   render: (event: ChannelEvent) => unknown | null | Promise<unknown | null>;
+  /** Changes after a revision, at most CATCH_UP_LIMIT of them. */
   catchUp: (sinceRevision: number) => Promise<MessageView[]>;
   latest: () => Promise<number>;
   /** Re-checked when the channel changes (it may have become members-only). */
@@ -47,6 +49,7 @@ export function liveStream(
           stream.abort();
           return;
         }
+        if (event.quiet) return;
       } else {
         if (event.message.revision <= highest) return;
         highest = event.message.revision;
@@ -70,13 +73,32 @@ export function liveStream(
       if (ready) enqueue(event);
       else pending.push(event);
     });
+    let onDisconnect = () => {};
+    const disconnected = new Promise<void>((resolve) => onDisconnect = resolve);
+    // Membership changes (leaving, a role change) may close the channel to this reader.
+    const unsubscribeCommunity = h.hub.subscribeCommunity(() => {
+      if (ready) enqueue({ kind: "channel", channelIri: channel.iri, quiet: true });
+    });
     stream.onAbort(() => {
       closed = true;
+      onDisconnect();
       unsubscribe();
+      unsubscribeCommunity();
     });
 
     if (since !== null) {
-      for (const message of await options.catchUp(since)) {
+      const missed = await options.catchUp(since);
+      if (missed.length >= CATCH_UP_LIMIT) {
+        // Too much was missed to replay: the client reloads the history instead.
+        unsubscribe();
+        unsubscribeCommunity();
+        await stream.writeSSE({
+          event: "reset",
+          data: JSON.stringify({ reason: "too many changes missed" }),
+        });
+        return;
+      }
+      for (const message of missed) {
         enqueue({ kind: message.deleted ? "deleted" : message.updated ? "updated" : "created", message });
       }
     } else {
@@ -91,12 +113,13 @@ export function liveStream(
     for (const event of pending.splice(0)) enqueue(event);
 
     while (!closed) {
-      await stream.sleep(HEARTBEAT_MS);
+      await Promise.race([stream.sleep(HEARTBEAT_MS), disconnected]);
       if (closed) break;
       chain = chain.then(() => stream.write(": keep-alive\n\n")).then(() => {}).catch(() => {
         closed = true;
       });
     }
     unsubscribe();
+    unsubscribeCommunity();
   });
 }

@@ -19,6 +19,7 @@ import {
   findInvite,
   inviteState,
   join,
+  leave,
   listInvites,
   listMembers,
   revokeInvite,
@@ -196,7 +197,7 @@ export function webRoutes(): Hono<AppEnv> {
         token={c.req.param("token")}
         did={c.get("actor").did}
         csrfToken={csrfOf(c)}
-        valid={await isClaimable(h)}
+        valid={await isClaimable(h, c.req.param("token"))}
       />,
     );
   });
@@ -228,6 +229,11 @@ export function webRoutes(): Hono<AppEnv> {
     return redirect(c, "/profile");
   });
 
+  web.post("/ui/leave", async (c) => {
+    await leave(c.get("harmony"), c.get("actor"));
+    return redirect(c, "/");
+  });
+
   web.get("/profile", async (c) => {
     const h = c.get("harmony");
     const { did } = c.get("actor");
@@ -236,6 +242,7 @@ export function webRoutes(): Hono<AppEnv> {
       <ProfilePage
         did={did}
         profile={(await h.snapshot()).profiles.get(did) ?? null}
+        role={(await memberOf(h, did))?.role ?? null}
         csrfToken={csrfOf(c)}
         communityName={(await getCommunity(h)).name}
       />,
@@ -327,7 +334,7 @@ export function webRoutes(): Hono<AppEnv> {
     return "Invite revoked.";
   });
   settingsAction("/ui/members/:did/role", async (c, body) => {
-    const did = decodeURIComponent(c.req.param("did")!);
+    const did = c.req.param("did")!;
     await setRole(c.get("harmony"), c.get("actor"), did, body.role);
     return "Role saved.";
   });

@@ -1,1 +1,33 @@
-console.log("hi");
+/**
+ * The browser script: identity, signing and htmx glue. The server renders
+ * every page; this only adds what needs the member's key or live updates.
+ */
+import { initChatPage } from "./chat.ts";
+import { initIdentityPage } from "./identity.ts";
+import { initProfilePage } from "./profile.ts";
+
+function setupToggles(): void {
+  document.addEventListener("click", (event) => {
+    const button = (event.target as HTMLElement).closest<HTMLElement>("[data-toggle]");
+    if (!button) return;
+    const panel = document.getElementById(button.dataset.toggle!);
+    if (!panel) return;
+    const open = panel.classList.toggle("open");
+    button.setAttribute("aria-expanded", String(open));
+    if (open) panel.querySelector<HTMLElement>("a, button, input")?.focus();
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    for (const panel of document.querySelectorAll(".open")) panel.classList.remove("open");
+  });
+}
+
+const pages: Record<string, () => void | Promise<void>> = {
+  chat: initChatPage,
+  identity: initIdentityPage,
+  profile: initProfilePage,
+};
+
+setupToggles();
+const page = document.body.dataset.page ?? "";
+void pages[page]?.();

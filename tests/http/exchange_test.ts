@@ -1,0 +1,111 @@
+import assert from "node:assert/strict";
+import { asc } from "drizzle-orm";
+import type { ChannelJson, MessageJson } from "../../cli/client.ts";
+import { type Database, openDatabase } from "../../db/client.ts";
+import { parseNQuads, quadToNQuads } from "../../db/nquads.ts";
+import { quadStore } from "../../db/quadstore.ts";
+import { messageIndex } from "../../db/schema.ts";
+import { importNQuads, ImportRefusedError } from "../../server/exchange.ts";
+import { claimedInstance } from "../helpers/instance.ts";
+import { assertRefused, http, joinedMember } from "./support.ts";
+
+async function sortedLines(database: Database): Promise<string[]> {
+  return (await quadStore.match(database.db)).map(quadToNQuads).sort();
+}
+
+async function indexRows(database: Database) {
+  const rows = await database.db.select().from(messageIndex).orderBy(asc(messageIndex.id));
+  return rows.map(({ revision: _revision, ...rest }) => rest);
+}
+
+Deno.test("export/import: an N-Quads export rebuilds an identical community in an empty database", async (t) => {
+  const { instance, owner } = await claimedInstance();
+  await using _ = instance;
+  const origin = instance.origin;
+  const alice = await joinedMember(origin, owner);
+  const [general] = (await http(origin, "GET", "/api/channels")).json as ChannelJson[];
+  const staff = await owner.request<ChannelJson>("POST", "/channels", {
+    name: "staff",
+    topic: '«private» "topic"',
+    visibility: "members",
+  });
+  await alice.setProfile('Ålice "the" 🦊');
+  const tricky = [
+    "quotes \"double\" and 'single' and a backslash \\ and \\n literally",
+    "line one\nline two\r\nline three\ttabbed",
+    "non-ASCII: café, 日本語, Ωmega, emoji 🎉👩‍👩‍👧, astral 𝄞",
+    "markup <b>bold</b> & entities &amp;",
+  ];
+  const posted: MessageJson[] = [];
+  for (const text of tricky) posted.push(await alice.post(general.id, text));
+  posted.push(await owner.post(staff.id, "members-only note ✓"));
+  await alice.edit(posted[0], 'edited: "still" tricky\n✓');
+  await alice.delete(posted[3]);
+  await owner.request("POST", "/invites", { maxUses: 3, expiresIn: 3600 });
+
+  let exported = "";
+
+  await t.step("only the owner may export (403 for a member, 401 signed out)", async () => {
+    assertRefused(await http(origin, "GET", "/api/export", { token: alice.token! }), 403, "forbidden");
+    assertRefused(await http(origin, "GET", "/api/export"), 401);
+    const reply = await http(origin, "GET", "/api/export", { token: owner.token! });
+    assert.equal(reply.status, 200);
+    assert.match(reply.headers.get("content-type") ?? "", /application\/n-quads/);
+    assert.match(reply.headers.get("content-disposition") ?? "", /attachment/);
+    exported = reply.text;
+  });
+
+  await t.step("the export is pure ASCII and holds every quad of the database", async () => {
+    assert.match(exported, /^[\x20-\x7e\n]*$/);
+    const lines = exported.split("\n").filter(Boolean);
+    assert.equal(lines.length, await quadStore.count(instance.harmony.db));
+    assert.deepEqual([...lines.map((l) => `${l}\n`)].sort(), await sortedLines(instance.harmony.database));
+    assert.ok(exported.includes("\\U0001F389"), "emoji escaped");
+  });
+
+  await t.step(
+    "importing into a fresh database reproduces the quads and the message index",
+    async (inner) => {
+      const dir = await Deno.makeTempDir({ prefix: "harmony-import-" });
+      const fresh = await openDatabase(`file:${dir}/imported.db`);
+      try {
+        const count = await importNQuads(fresh, exported);
+        assert.equal(count, await quadStore.count(instance.harmony.db));
+        assert.deepEqual(await sortedLines(fresh), await sortedLines(instance.harmony.database));
+        const original = await indexRows(instance.harmony.database);
+        assert.equal(original.length, posted.length);
+        assert.deepEqual(await indexRows(fresh), original);
+        const edited = (await indexRows(fresh)).find((r) => r.id === posted[0].id)!;
+        assert.equal(edited.content, 'edited: "still" tricky\n✓');
+        assert.ok(edited.updated);
+        assert.equal((await indexRows(fresh)).find((r) => r.id === posted[3].id)!.deleted, true);
+
+        await inner.step("refuses to import into a database that already holds quads", async () => {
+          const before = await quadStore.count(fresh.db);
+          await assert.rejects(() => importNQuads(fresh, exported), ImportRefusedError);
+          assert.equal(await quadStore.count(fresh.db), before);
+        });
+      } finally {
+        fresh.close();
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  );
+
+  await t.step("an import with a bad line leaves the database empty", async () => {
+    const dir = await Deno.makeTempDir({ prefix: "harmony-import-" });
+    const fresh = await openDatabase(`file:${dir}/imported.db`);
+    try {
+      const broken = `${exported}<https://example.org/s> <https://example.org/p> "unterminated .\n`;
+      const line = exported.split("\n").length;
+      await assert.rejects(() => importNQuads(fresh, broken), new RegExp(`line ${line}:`));
+      assert.equal(await quadStore.count(fresh.db), 0);
+      assert.equal(await fresh.db.$count(messageIndex), 0);
+      // And the parser agrees with the writer on every exported line.
+      assert.equal([...parseNQuads(exported)].length, exported.split("\n").filter(Boolean).length);
+    } finally {
+      fresh.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
