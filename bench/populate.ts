@@ -227,7 +227,7 @@ async function buildRenderDatabase(building: string, options: PopulateOptions): 
 
   // Build the big indexes once at the end (a sort) instead of row by row.
   const indexes = (await run(
-    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ('quads', 'message_index')",
+    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ('quads', 'message_index', 'op_log')",
   )).rows.map((r) => ({ name: String(r.name), sql: String(r.sql) }));
   for (const index of indexes) await run(`DROP INDEX ${index.name}`);
 
@@ -240,21 +240,26 @@ async function buildRenderDatabase(building: string, options: PopulateOptions): 
   await run(
     "CREATE TEMP TABLE preds (k INTEGER PRIMARY KEY, predicate TEXT, kind INTEGER, datatype TEXT)",
   );
+  // The quads postMessage writes for a new message: five for the message,
+  // five for its operation in the channel's log.
   const preds: Array<[string, number, string]> = [
     [RDF.type.value, 0, ""],
-    [H.channel.value, 0, ""],
     [AS.attributedTo.value, 0, ""],
     [AS.content.value, 1, ""],
     [AS.published.value, 1, XSD_DATETIME],
     [H.lamport.value, 1, XSD_INTEGER],
-    [H.proof.value, 1, RDF_JSON],
+    [RDF.type.value, 0, ""],
+    [H.origin.value, 0, ""],
+    [H.seq.value, 1, XSD_INTEGER],
+    [H.lamport.value, 1, XSD_INTEGER],
+    [H.document.value, 1, RDF_JSON],
   ];
   for (const [k, [p, kind, dt]] of preds.entries()) {
     await run("INSERT INTO preds VALUES (?, ?, ?, ?)", [k + 1, p, kind, dt]);
   }
   await run(
     `CREATE TEMP TABLE gen (seq INTEGER PRIMARY KEY, id TEXT, channel TEXT, lamport INTEGER, author TEXT,
-        content TEXT, published TEXT)`,
+        content TEXT, published TEXT, op TEXT, document TEXT)`,
   );
 
   // Messages arrive interleaved across channels, as in a live community:
@@ -264,7 +269,7 @@ async function buildRenderDatabase(building: string, options: PopulateOptions): 
     const end = Math.min(total, start + chunk - 1);
     await run("DELETE FROM gen");
     await run(
-      `INSERT INTO gen
+      `INSERT INTO gen (seq, id, channel, lamport, author, content, published)
          WITH RECURSIVE s(i) AS (SELECT ${start} UNION ALL SELECT i + 1 FROM s WHERE i < ${end})
          SELECT i, ${uuidSql}, c.iri, (i - 1) / ${options.channels} + 1, a.did, ${contentSql},
            strftime('%Y-%m-%dT%H:%M:%fZ', ${base / 1000} + i * 3, 'unixepoch')
@@ -273,13 +278,28 @@ async function buildRenderDatabase(building: string, options: PopulateOptions): 
       [start, end],
     );
     await run(
+      `UPDATE gen AS g SET op = 'urn:harmony:op:' || lower(hex(randomblob(20))),
+         document = json_object('@context', ${sqlString(HARMONY_CONTEXT_URL)}, 'type', 'Message', 'id', g.id,
+           'channel', g.channel, 'attributedTo', g.author, 'content', g.content, 'published', g.published,
+           'proof', json(${proofSql}))`,
+    );
+    await run(
       `INSERT INTO quads (graph, subject, predicate, object, object_kind, datatype, language)
-         SELECT g.channel, g.id, p.predicate,
-           CASE p.k WHEN 1 THEN ${sqlString(H.Message.value)} WHEN 2 THEN g.channel WHEN 3 THEN g.author
-             WHEN 4 THEN g.content WHEN 5 THEN g.published WHEN 6 THEN CAST(g.lamport AS TEXT)
-             ELSE ${proofSql} END,
+         SELECT g.channel, CASE WHEN p.k <= 5 THEN g.id ELSE g.channel || '/log/' || printf('%012d', g.seq) END,
+           p.predicate,
+           CASE p.k WHEN 1 THEN ${sqlString(H.Message.value)} WHEN 2 THEN g.author
+             WHEN 3 THEN g.content WHEN 4 THEN g.published WHEN 5 THEN CAST(g.lamport AS TEXT)
+             WHEN 6 THEN ${sqlString(H.Operation.value)} WHEN 7 THEN ${sqlString(RENDER_ORIGIN)}
+             WHEN 8 THEN CAST(g.lamport AS TEXT) WHEN 9 THEN CAST(g.lamport AS TEXT)
+             ELSE g.document END,
            p.kind, p.datatype, ''
          FROM gen g CROSS JOIN preds p`,
+    );
+    await run(
+      `INSERT INTO op_log (id, channel, origin, seq, lamport, kind, target, actor, document)
+         SELECT op, channel, ${
+        sqlString(RENDER_ORIGIN)
+      }, lamport, lamport, 'Message', id, author, document FROM gen`,
     );
     await run(
       `INSERT INTO message_index (id, channel, lamport, author, content, published, updated, deleted, revision)

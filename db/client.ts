@@ -2,11 +2,15 @@ import { type Client, createClient } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import * as schema from "./schema.ts";
+import { sqlOver, type SqlTransaction } from "./sql.ts";
+
+export type { SqlTransaction };
 
 export type Db = LibSQLDatabase<typeof schema>;
-export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+/** Queries inside an open write transaction (the same API as the database). */
+export type Tx = Db;
 /** Anything queries can run on: the database or an open transaction. */
-export type Queryable = Db | Tx;
+export type Queryable = Db;
 
 const migrationsFolder = new URL("./migrations", import.meta.url).pathname;
 
@@ -21,11 +25,13 @@ export interface Database {
    * returned promise settles only after the commit is durable.
    */
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Like `write`, with plain SQL. */
+  writeSql<T>(fn: (sql: SqlTransaction) => Promise<T>): Promise<T>;
   close(): void;
 }
 
 interface PendingWrite {
-  run: (tx: Tx) => Promise<unknown>;
+  run: (tx: Tx, sql: SqlTransaction) => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -37,19 +43,23 @@ export function isLocalUrl(url: string): boolean {
   return url.startsWith("file:") || url === ":memory:";
 }
 
+/** Opens a client; `timeout` is SQLite's busy timeout on every pooled connection. */
+export function connect(url: string, authToken = Deno.env.get("DATABASE_AUTH_TOKEN")): Client {
+  return createClient({ url, authToken, intMode: "number", timeout: 10_000 });
+}
+
 export async function openDatabase(url: string): Promise<Database> {
   if (url.startsWith("file:")) {
     const path = url.slice("file:".length);
     const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
     if (dir) await Deno.mkdir(dir, { recursive: true });
   }
-  const client = createClient({ url, authToken: Deno.env.get("DATABASE_AUTH_TOKEN") });
+  const client = connect(url);
   if (isLocalUrl(url)) {
     // WAL lets readers run beside the writer; FULL syncs the WAL on every
     // commit, so an acknowledged write survives a crash or power loss.
     await client.execute("PRAGMA journal_mode = WAL");
     await client.execute("PRAGMA synchronous = FULL");
-    await client.execute("PRAGMA busy_timeout = 5000");
   }
   const db = drizzle(client, { schema });
   await migrate(db, { migrationsFolder });
@@ -57,27 +67,45 @@ export async function openDatabase(url: string): Promise<Database> {
   const queue: PendingWrite[] = [];
   let flushing = false;
 
+  async function runGroup(group: PendingWrite[]): Promise<Array<{ ok: boolean; value: unknown }>> {
+    const transaction = await client.transaction("write");
+    try {
+      // The query builder over the open transaction: every statement a unit
+      // makes runs inside it.
+      const tx = drizzle(transaction as unknown as Client, { schema });
+      const sql = sqlOver(transaction);
+      const outcomes: Array<{ ok: boolean; value: unknown }> = [];
+      for (const unit of group) {
+        if (group.length === 1) {
+          outcomes.push({ ok: true, value: await unit.run(tx, sql) });
+          continue;
+        }
+        await transaction.execute("SAVEPOINT unit");
+        try {
+          const value = await unit.run(tx, sql);
+          await transaction.execute("RELEASE unit");
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          await transaction.execute("ROLLBACK TO unit");
+          await transaction.execute("RELEASE unit");
+          outcomes.push({ ok: false, value: error });
+        }
+      }
+      await transaction.commit();
+      return outcomes;
+    } finally {
+      transaction.close();
+    }
+  }
+
   async function flush(): Promise<void> {
     flushing = true;
     try {
       while (queue.length > 0) {
         const group = queue.splice(0, maxGroup);
-        const outcomes: Array<{ ok: boolean; value: unknown }> = [];
+        let outcomes: Array<{ ok: boolean; value: unknown }>;
         try {
-          await db.transaction(async (tx) => {
-            for (const unit of group) {
-              if (group.length === 1) {
-                outcomes.push({ ok: true, value: await unit.run(tx) });
-                continue;
-              }
-              try {
-                const value = await tx.transaction((inner) => unit.run(inner));
-                outcomes.push({ ok: true, value });
-              } catch (error) {
-                outcomes.push({ ok: false, value: error });
-              }
-            }
-          });
+          outcomes = await runGroup(group);
         } catch (error) {
           // The commit itself failed (or the single unit threw): nothing
           // in this group was written.
@@ -95,20 +123,19 @@ export async function openDatabase(url: string): Promise<Database> {
     }
   }
 
+  function enqueue<T>(run: (tx: Tx, sql: SqlTransaction) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      if (!flushing) queueMicrotask(() => flushing || flush());
+    });
+  }
+
   return {
     url,
     client,
     db,
-    write<T>(run: (tx: Tx) => Promise<T>): Promise<T> {
-      return new Promise<T>((resolve, reject) => {
-        queue.push({
-          run,
-          resolve: resolve as (value: unknown) => void,
-          reject,
-        });
-        if (!flushing) queueMicrotask(() => flushing || flush());
-      });
-    },
+    write: (fn) => enqueue((tx) => fn(tx)),
+    writeSql: (fn) => enqueue((_tx, sql) => fn(sql)),
     close() {
       client.close();
     },

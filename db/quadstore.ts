@@ -1,6 +1,9 @@
 import { and, asc, eq, type SQL } from "drizzle-orm";
 import type { Queryable } from "./client.ts";
 import { quads } from "./schema.ts";
+import { quadRow } from "./quadRow.ts";
+
+export { quadRow };
 import { blank, iri, literal, type NamedNode, type Quad, type SubjectTerm, type Term } from "./terms.ts";
 
 /**
@@ -19,18 +22,6 @@ const kindOf = { NamedNode: 0, Literal: 1, BlankNode: 2 } as const;
 
 type QuadRow = typeof quads.$inferSelect;
 type QuadInsert = typeof quads.$inferInsert;
-
-function toRow(q: Quad): QuadInsert {
-  return {
-    graph: q.graph,
-    subject: q.subject.termType === "BlankNode" ? `_:${q.subject.value}` : q.subject.value,
-    predicate: q.predicate.value,
-    object: q.object.value,
-    objectKind: kindOf[q.object.termType],
-    datatype: q.object.termType === "Literal" ? q.object.datatype : "",
-    language: q.object.termType === "Literal" ? q.object.language : "",
-  };
-}
 
 function subjectFrom(value: string): SubjectTerm {
   return value.startsWith("_:") ? blank(value.slice(2)) : iri(value);
@@ -88,7 +79,7 @@ export const quadStore = {
   /** Adds quads; a quad already present is left as it is (RDF sets). */
   async insert(q: Queryable, items: readonly Quad[]): Promise<void> {
     for (let i = 0; i < items.length; i += insertChunk) {
-      const rows = items.slice(i, i + insertChunk).map(toRow);
+      const rows = items.slice(i, i + insertChunk).map(quadRow);
       await q.insert(quads).values(rows).onConflictDoNothing();
     }
   },

@@ -39,9 +39,10 @@ export const quads = sqliteTable(
 );
 
 /**
- * Derived from the message quads, written in the same transaction, and
- * rebuildable from them (`rebuildMessageIndex`). Serves the hot paths:
- * a channel's history in total order and its change feed.
+ * The current state of every message, derived from the message quads,
+ * written in the same transaction and rebuildable from them
+ * (`rebuildIndexes`). Serves the hot paths: a channel's history in total
+ * order and its change feed.
  */
 export const messageIndex = sqliteTable(
   "message_index",
@@ -53,13 +54,46 @@ export const messageIndex = sqliteTable(
     content: text("content").notNull(),
     published: text("published").notNull(),
     updated: text("updated"),
+    /** Lamport time and op id of the edit that won (last writer wins). */
+    editLamport: integer("edit_lamport"),
+    editOp: text("edit_op"),
     deleted: integer("deleted", { mode: "boolean" }).notNull().default(false),
-    /** Global change counter: bumped on every create, edit and delete. */
+    /** Per-channel change counter: bumped on every create, edit and delete. */
     revision: integer("revision").notNull(),
   },
   (t) => [
     index("message_index_order").on(t.channel, t.lamport, t.author, t.id),
     index("message_index_changes").on(t.channel, t.revision),
+  ],
+);
+
+/**
+ * The replicated operation log of every channel (posts, edits, deletions,
+ * local and received), derived from the operation quads and rebuildable
+ * from them. `position` is this instance's insertion order: outbound
+ * delivery cursors follow it.
+ */
+export const opLog = sqliteTable(
+  "op_log",
+  {
+    position: integer("position").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull(),
+    channel: text("channel").notNull(),
+    /** The instance (origin) where the operation was made, and its number there. */
+    origin: text("origin").notNull(),
+    seq: integer("seq").notNull(),
+    lamport: integer("lamport").notNull(),
+    kind: text("kind").notNull(),
+    target: text("target").notNull(),
+    actor: text("actor").notNull(),
+    /** The signed document, as JSON. */
+    document: text("document").notNull(),
+  },
+  (t) => [
+    uniqueIndex("op_log_id").on(t.id),
+    uniqueIndex("op_log_origin_seq").on(t.channel, t.origin, t.seq),
+    index("op_log_target").on(t.target),
+    index("op_log_clock").on(t.channel, t.lamport),
   ],
 );
 
@@ -89,3 +123,62 @@ export const instanceState = sqliteTable("instance_state", {
   key: text("key").primaryKey(),
   value: text("value").notNull(),
 });
+
+/** Keys of the ActivityPub actors this instance operates (JWK, private and public). */
+export const actorKeys = sqliteTable(
+  "actor_keys",
+  {
+    actor: text("actor").notNull(),
+    algorithm: text("algorithm").notNull(),
+    privateJwk: text("private_jwk").notNull(),
+    publicJwk: text("public_jwk").notNull(),
+    created: integer("created").notNull(),
+  },
+  (t) => [uniqueIndex("actor_keys_actor_algorithm").on(t.actor, t.algorithm)],
+);
+
+/** Fedify's key-value store (caches, idempotence records, circuit breakers). */
+export const federationKv = sqliteTable(
+  "federation_kv",
+  {
+    key: text("key").primaryKey(),
+    value: text("value").notNull(),
+    expires: integer("expires"),
+  },
+  (t) => [index("federation_kv_expires").on(t.expires)],
+);
+
+/**
+ * Persistent message queues: Fedify's inbox and outbox work, and bridge
+ * deliveries. A worker leases a row, runs it, then deletes it, so a crash
+ * mid-delivery leaves the job to be retried.
+ */
+export const queueJobs = sqliteTable(
+  "queue_jobs",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    queue: text("queue").notNull(),
+    message: text("message").notNull(),
+    runAt: integer("run_at").notNull(),
+    orderingKey: text("ordering_key"),
+    lockedUntil: integer("locked_until"),
+    attempts: integer("attempts").notNull().default(0),
+  },
+  (t) => [index("queue_jobs_due").on(t.queue, t.runAt)],
+);
+
+/** How far each outbound stream (followers, bridge peers) has read the op log. */
+export const deliveryCursors = sqliteTable("delivery_cursors", {
+  stream: text("stream").primaryKey(),
+  position: integer("position").notNull(),
+});
+
+/** Capability invocations already accepted, kept while they are fresh, to refuse replays. */
+export const seenInvocations = sqliteTable(
+  "seen_invocations",
+  {
+    proofValue: text("proof_value").primaryKey(),
+    expires: integer("expires").notNull(),
+  },
+  (t) => [index("seen_invocations_expires").on(t.expires)],
+);

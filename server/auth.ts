@@ -138,16 +138,38 @@ export async function openSession(
   return { token, did, csrfToken, expiresAt };
 }
 
+/**
+ * Sessions looked up recently, by token hash. A process-local cache of the
+ * sessions table (every request looks one up); signing out here evicts at
+ * once, and entries live at most SESSION_CACHE_MS, which bounds how long a
+ * session closed by another process stays usable here.
+ */
+const sessionCache = new Map<string, { session: Session; cachedAt: number }>();
+const SESSION_CACHE_MS = 30_000;
+const SESSION_CACHE_MAX = 10_000;
+
 export async function findSession(h: Harmony, token: string, now = Date.now()): Promise<Session | null> {
   if (!token || token.length > 100) return null;
+  const tokenHash = await sha256Hex(token);
+  const cacheKey = `${h.config.origin} ${tokenHash}`;
+  const cached = sessionCache.get(cacheKey);
+  if (cached && now - cached.cachedAt < SESSION_CACHE_MS && cached.session.expiresAt > now) {
+    return cached.session;
+  }
+  sessionCache.delete(cacheKey);
   const [row] = await h.db.select().from(sessions).where(and(
-    eq(sessions.tokenHash, await sha256Hex(token)),
+    eq(sessions.tokenHash, tokenHash),
     gt(sessions.expiresAt, now),
   ));
-  return row ? { did: row.did, csrfToken: row.csrfToken, expiresAt: row.expiresAt } : null;
+  if (!row) return null;
+  const session = { did: row.did, csrfToken: row.csrfToken, expiresAt: row.expiresAt };
+  if (sessionCache.size >= SESSION_CACHE_MAX) sessionCache.delete(sessionCache.keys().next().value!);
+  sessionCache.set(cacheKey, { session, cachedAt: now });
+  return session;
 }
 
 export async function closeSession(h: Harmony, token: string): Promise<void> {
   const hash = await sha256Hex(token);
+  sessionCache.delete(`${h.config.origin} ${hash}`);
   await h.database.write((tx) => tx.delete(sessions).where(eq(sessions.tokenHash, hash)));
 }

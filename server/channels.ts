@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { quadStore } from "../db/quadstore.ts";
-import { messageIndex } from "../db/schema.ts";
+import { messageIndex, opLog } from "../db/schema.ts";
 import { integer, iri, literal, quad } from "../db/terms.ts";
 import { conflict, invalid, notFound } from "./errors.ts";
 import type { Harmony } from "./harmony.ts";
@@ -160,6 +160,7 @@ export async function deleteChannel(h: Harmony, actor: Actor, id: string): Promi
     await quadStore.remove(tx, { graph: h.iris.community, subject: iri(channel.iri) });
     await quadStore.remove(tx, { graph: channel.iri });
     await tx.delete(messageIndex).where(eq(messageIndex.channel, channel.iri));
+    await tx.delete(opLog).where(eq(opLog.channel, channel.iri));
   });
   h.hub.publish(channel.iri, { kind: "channel", channelIri: channel.iri });
 }

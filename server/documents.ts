@@ -6,6 +6,7 @@
 import { type Secured, sign, type Signer } from "./crypto/dataIntegrity.ts";
 import { didOfVerificationMethod } from "./crypto/didkey.ts";
 import { HARMONY_CONTEXT_URL } from "./vocab.ts";
+import { newUrnUuid } from "./ids.ts";
 
 export const CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2";
 
@@ -39,7 +40,7 @@ export function signMessage(
   signer: Signer,
   channel: string,
   content: string,
-  id = `urn:uuid:${crypto.randomUUID()}`,
+  id = newUrnUuid(),
   published = now(),
 ) {
   return sign(

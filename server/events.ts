@@ -54,6 +54,18 @@ export class EventHub {
     }
   }
 
+  readonly #ops = new Set<() => void>();
+
+  /** Wakes whoever ships the operation log elsewhere (federation), after each commit. */
+  subscribeOps(listener: () => void): () => void {
+    this.#ops.add(listener);
+    return () => this.#ops.delete(listener);
+  }
+
+  publishOps(): void {
+    for (const listener of this.#ops) listener();
+  }
+
   listenerCount(channelIri: string): number {
     return this.#channels.get(channelIri)?.size ?? 0;
   }

@@ -6,7 +6,7 @@ import { fromRow, quadStore } from "../db/quadstore.ts";
 import { quads } from "../db/schema.ts";
 import type { Quad } from "../db/terms.ts";
 import type { Harmony } from "./harmony.ts";
-import { rebuildMessageIndex } from "./indexes.ts";
+import { rebuildIndexes } from "./indexes.ts";
 
 const PAGE = 5000;
 
@@ -45,7 +45,7 @@ export async function importNQuads(database: Database, text: string): Promise<nu
       throw new ImportRefusedError("the database already holds a community; import only into an empty one");
     }
     await quadStore.insert(tx, parsed);
-    await rebuildMessageIndex(tx);
+    await rebuildIndexes(tx);
     return parsed.length;
   });
 }

@@ -3,6 +3,7 @@ import type { Config } from "./config.ts";
 import { EventHub } from "./events.ts";
 import { Iris } from "./iris.ts";
 import { loadSnapshot, type Snapshot } from "./snapshot.ts";
+import { OpWriter } from "./opWriter.ts";
 
 /**
  * One running instance: configuration, database, live event hub and the
@@ -12,6 +13,8 @@ import { loadSnapshot, type Snapshot } from "./snapshot.ts";
 export class Harmony {
   readonly iris: Iris;
   readonly hub = new EventHub();
+  /** The one writer of message operations (local and bridged). */
+  readonly ops: OpWriter = new OpWriter(this);
   #snapshot: Promise<Snapshot> | null = null;
   #generation = 0;
 

@@ -4,51 +4,94 @@
  */
 import { asc, inArray, sql } from "drizzle-orm";
 import type { Queryable } from "../db/client.ts";
-import { messageIndex, quads } from "../db/schema.ts";
+import { messageIndex, opLog, quads } from "../db/schema.ts";
+import { actorOf, type OpDocument, opIdOf, targetOf } from "./oplog.ts";
 import { AS, H, RDF } from "./vocab.ts";
 
-type Row = typeof messageIndex.$inferInsert;
+type MessageRow = typeof messageIndex.$inferInsert;
+type OpRow = typeof opLog.$inferInsert;
 
-export async function rebuildMessageIndex(q: Queryable): Promise<number> {
-  await q.delete(messageIndex);
-  const messageSubjects = q.select({ subject: quads.subject }).from(quads)
+/** Quads of every subject of one type, grouped by subject: predicate -> object, plus the graph. */
+async function subjectsOfType(q: Queryable, type: string) {
+  const subjects = q.select({ subject: quads.subject }).from(quads)
     .where(
-      sql`${quads.predicate} = ${RDF.type.value} and ${quads.object} = ${H.Message.value} and ${quads.objectKind} = 0`,
+      sql`${quads.predicate} = ${RDF.type.value} and ${quads.object} = ${type} and ${quads.objectKind} = 0`,
     );
-  const rows = await q.select().from(quads).where(inArray(quads.subject, messageSubjects))
-    .orderBy(asc(quads.subject));
-  const byId = new Map<string, Map<string, string>>();
+  const rows = await q.select().from(quads).where(inArray(quads.subject, subjects)).orderBy(asc(quads.id));
+  const bySubject = new Map<string, { graph: string; props: Map<string, string> }>();
   for (const row of rows) {
-    let props = byId.get(row.subject);
-    if (!props) byId.set(row.subject, props = new Map());
-    props.set(row.predicate, row.object);
+    let entry = bySubject.get(row.subject);
+    if (!entry) bySubject.set(row.subject, entry = { graph: row.graph, props: new Map() });
+    entry.props.set(row.predicate, row.object);
   }
-  const built: Row[] = [];
-  for (const [id, p] of byId) {
+  return bySubject;
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+async function insertAll<T extends Record<string, unknown>>(
+  q: Queryable,
+  table: typeof messageIndex | typeof opLog,
+  rows: T[],
+): Promise<void> {
+  // deno-lint-ignore no-explicit-any
+  for (let i = 0; i < rows.length; i += 400) await q.insert(table).values(rows.slice(i, i + 400) as any);
+}
+
+export async function rebuildIndexes(q: Queryable): Promise<{ messages: number; operations: number }> {
+  await q.delete(messageIndex);
+  await q.delete(opLog);
+
+  const messages: MessageRow[] = [];
+  for (const [id, { graph, props: p }] of await subjectsOfType(q, H.Message.value)) {
     const deleted = p.has(H.deleted.value);
-    built.push({
+    const editLamport = p.get(H.editLamport.value);
+    messages.push({
       id,
-      channel: p.get(H.channel.value) ?? "",
+      channel: graph,
       lamport: Number(p.get(H.lamport.value) ?? 0),
       author: p.get(AS.attributedTo.value) ?? "",
       content: deleted ? "" : p.get(AS.content.value) ?? "",
       published: p.get(AS.published.value) ?? "",
       updated: deleted ? null : p.get(AS.updated.value) ?? null,
+      editLamport: deleted || editLamport === undefined ? null : Number(editLamport),
+      editOp: deleted ? null : p.get(H.editOp.value) ?? null,
       deleted,
       revision: 0,
     });
   }
-  // Revisions restart from the total order: a change feed begins anew.
-  built.sort((a, b) =>
-    a.channel.localeCompare(b.channel) || a.lamport - b.lamport || a.author.localeCompare(b.author) ||
-    a.id.localeCompare(b.id)
+  // Revisions restart from the total order: each channel's change feed begins anew.
+  messages.sort((a, b) =>
+    compare(a.channel, b.channel) || a.lamport - b.lamport || compare(a.author, b.author) ||
+    compare(a.id, b.id)
   );
   let channel = "";
   let revision = 0;
-  for (const row of built) {
+  for (const row of messages) {
     if (row.channel !== channel) [channel, revision] = [row.channel, 0];
     row.revision = ++revision;
   }
-  for (let i = 0; i < built.length; i += 500) await q.insert(messageIndex).values(built.slice(i, i + 500));
-  return built.length;
+  await insertAll(q, messageIndex, messages);
+
+  const operations: OpRow[] = [];
+  for (const [subject, { graph, props: p }] of await subjectsOfType(q, H.Operation.value)) {
+    const document = p.get(H.document.value) ?? "{}";
+    const doc = JSON.parse(document) as OpDocument;
+    operations.push({
+      position: Number(subject.slice(subject.lastIndexOf("/") + 1)),
+      id: await opIdOf(doc),
+      channel: graph,
+      origin: p.get(H.origin.value) ?? "",
+      seq: Number(p.get(H.seq.value) ?? 0),
+      lamport: Number(p.get(H.lamport.value) ?? 0),
+      kind: doc.type,
+      target: targetOf(doc),
+      actor: actorOf(doc),
+      document,
+    });
+  }
+  // Positions are kept: delivery cursors stored elsewhere keep their meaning.
+  operations.sort((a, b) => a.position! - b.position!);
+  await insertAll(q, opLog, operations);
+  return { messages: messages.length, operations: operations.length };
 }

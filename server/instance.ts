@@ -57,6 +57,7 @@ export async function startInstance(
       claimUrl: url,
       async close() {
         await server.shutdown();
+        await harmony!.ops.close();
         database.close();
       },
     };

@@ -55,11 +55,15 @@ export const H = {
   // messages
   channel: h("channel"),
   lamport: h("lamport"),
-  proof: h("proof"),
-  editProof: h("editProof"),
+  editLamport: h("editLamport"),
+  editOp: h("editOp"),
   deleted: h("deleted"),
   deletedBy: h("deletedBy"),
-  deleteProof: h("deleteProof"),
+  // the operation log
+  Operation: h("Operation"),
+  origin: h("origin"),
+  seq: h("seq"),
+  document: h("document"),
   // profiles
   avatar: h("avatar"),
   avatarType: h("avatarType"),
@@ -125,8 +129,12 @@ export function harmonyContext(): Record<string, unknown> {
     uses: { "@id": "harmony:uses", "@type": "xsd:integer" },
     revoked: { "@id": "harmony:revoked", "@type": "xsd:boolean" },
     proof: { "@id": "https://w3id.org/security#proof", "@type": "@json" },
-    editProof: { "@id": "harmony:editProof", "@type": "@json" },
-    deleteProof: { "@id": "harmony:deleteProof", "@type": "@json" },
+    Operation: "harmony:Operation",
+    origin: { "@id": "harmony:origin", "@type": "@id" },
+    seq: { "@id": "harmony:seq", "@type": "xsd:integer" },
+    document: { "@id": "harmony:document", "@type": "@json" },
+    editLamport: { "@id": "harmony:editLamport", "@type": "xsd:integer" },
+    editOp: { "@id": "harmony:editOp", "@type": "@id" },
     profileProof: { "@id": "harmony:profileProof", "@type": "@json" },
   };
   return { "@context": terms };

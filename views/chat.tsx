@@ -18,23 +18,6 @@ export interface ChatData {
   csrfToken: string | null;
 }
 
-const MenuIcon = () => (
-  <svg width="20" height="20" viewBox="0 0 20 20" aria-hidden="true" fill="currentColor">
-    <rect x="2" y="4" width="16" height="2" rx="1" />
-    <rect x="2" y="9" width="16" height="2" rx="1" />
-    <rect x="2" y="14" width="16" height="2" rx="1" />
-  </svg>
-);
-
-const PeopleIcon = () => (
-  <svg width="20" height="20" viewBox="0 0 20 20" aria-hidden="true" fill="currentColor">
-    <circle cx="7" cy="6" r="3" />
-    <path d="M1 17c0-3.3 2.7-6 6-6s6 2.7 6 6z" />
-    <circle cx="14" cy="6" r="2.5" opacity="0.7" />
-    <path d="M12.5 11.2c.5-.1 1-.2 1.5-.2 2.8 0 5 2.2 5 5v1h-4.5c0-2.3-.8-4.4-2-5.8z" opacity="0.7" />
-  </svg>
-);
-
 export function ChannelList(props: { channels: ChannelInfo[]; current: string | null }) {
   return (
     <ul class="channel-list">
@@ -236,7 +219,7 @@ export function ChatPage(props: ChatData) {
               aria-controls="channels"
               aria-label="Show channels"
             >
-              <MenuIcon />
+              ☰
             </button>
             <h2>
               <span class="hash" aria-hidden="true">#</span>
@@ -250,7 +233,7 @@ export function ChatPage(props: ChatData) {
               aria-controls="members"
               aria-label="Show members"
             >
-              <PeopleIcon />
+              Members
             </button>
           </header>
           <section class="messages" id="messages" aria-label={`Messages in #${channel.name}`} tabindex={0}>

@@ -5,6 +5,7 @@
  * deletions and profiles. Pure and isomorphic: runs in Deno and browsers.
  */
 import { base58 } from "@scure/base";
+import { sha256 } from "@noble/hashes/sha2.js";
 import { canonicalize } from "./jcs.ts";
 import { didOfVerificationMethod, publicKeyFromDid } from "./didkey.ts";
 import { verifyBytes } from "./ed25519.ts";
@@ -33,19 +34,19 @@ export type Secured<T> = T & { proof: DataIntegrityProof };
 
 const encoder = new TextEncoder();
 
-async function sha256(text: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
+// Synchronous SHA-256: documents are small, and WebCrypto's digest costs a
+// round trip to another thread for each one.
+function sha256Of(text: string): Uint8Array {
+  return sha256(encoder.encode(text));
 }
 
 /** hashData = SHA-256(JCS(proofConfig)) || SHA-256(JCS(document)). */
-export async function hashData(
+export function hashData(
   document: Record<string, unknown>,
   proofConfig: Record<string, unknown>,
-): Promise<Uint8Array> {
-  const [configHash, documentHash] = await Promise.all([
-    sha256(canonicalize(proofConfig)),
-    sha256(canonicalize(document)),
-  ]);
+): Uint8Array {
+  const configHash = sha256Of(canonicalize(proofConfig));
+  const documentHash = sha256Of(canonicalize(document));
   const out = new Uint8Array(64);
   out.set(configHash);
   out.set(documentHash, 32);
@@ -65,7 +66,7 @@ export async function sign<T extends Record<string, unknown>>(
     verificationMethod: signer.verificationMethod,
   };
   if (unsecured["@context"] !== undefined) proofConfig["@context"] = unsecured["@context"];
-  const signature = await signer.sign(await hashData(unsecured, proofConfig));
+  const signature = await signer.sign(hashData(unsecured, proofConfig));
   const proof = {
     ...proofConfig,
     proofValue: `z${base58.encode(signature)}`,
@@ -124,7 +125,7 @@ export async function verify(document: unknown): Promise<VerifyResult> {
   }
   let data: Uint8Array;
   try {
-    data = await hashData(unsecured, proofConfig);
+    data = hashData(unsecured, proofConfig);
   } catch (error) {
     return { verified: false, error: `the document cannot be canonicalized: ${(error as Error).message}` };
   }

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import type { ChannelJson, HarmonyClient, MessageJson } from "../../cli/client.ts";
 import { quadStore } from "../../db/quadstore.ts";
-import { messageIndex } from "../../db/schema.ts";
+import { messageIndex, opLog } from "../../db/schema.ts";
+import { eq } from "drizzle-orm";
 import { iri } from "../../db/terms.ts";
 import { verify } from "../../server/crypto/dataIntegrity.ts";
+import { logEntryIri } from "../../server/oplog.ts";
 import { claimedInstance } from "../helpers/instance.ts";
 import { assertRefused, http, joinedMember, quickClient } from "./support.ts";
 
@@ -63,7 +65,11 @@ Deno.test("messages: signed posts, edits and deletions, and every way they are r
     assert.equal(mine.author, alice.did);
     assert.equal(mine.content, "first post");
     assert.equal(mine.lamport, 1);
-    assert.equal(await quadStore.count(h.db, { subject: iri(doc.id), graph: general.iri }), 7);
+    // The message's state (type, author, content, time, Lamport time) and its signed operation in the log.
+    assert.equal(await quadStore.count(h.db, { subject: iri(doc.id), graph: general.iri }), 5);
+    const [op] = await h.db.select().from(opLog).where(eq(opLog.target, doc.id));
+    assert.deepEqual(JSON.parse(op.document), doc);
+    assert.equal(await quadStore.count(h.db, { subject: iri(logEntryIri(general.iri, op.position)) }), 5);
     assert.deepEqual(await contents(), ["first post"]);
   });
 

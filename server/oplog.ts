@@ -1,0 +1,501 @@
+/**
+ * The replicated operation log and the message state it folds into.
+ *
+ * Every change to a message is an operation: a document its author (or a
+ * moderator) signed, plus an envelope saying where it was made (origin,
+ * that origin's sequence number) and its Lamport time. Operations from this
+ * instance and from bridged peers are applied by the same code, which folds
+ * them into message state as a CRDT:
+ *
+ * - messages are ordered by (Lamport time, author DID, id);
+ * - an edit wins over another by (Lamport time, operation id): last writer wins;
+ * - a deletion is a tombstone and wins over every edit;
+ * - an operation already in the log changes nothing;
+ * - an edit or deletion that arrives before its message waits in the log and
+ *   is folded in when the message arrives.
+ *
+ * `applyBatch` runs inside one write transaction over plain SQL (it runs in
+ * the writer worker, see opWorker.ts) and writes a whole batch with one
+ * multi-row insert per table.
+ */
+import { dateTime, integer, iri, literal, type Quad, quad } from "../db/terms.ts";
+import { quadRow } from "../db/quadRow.ts";
+import type { SqlTransaction } from "../db/sql.ts";
+import { sha256Hex } from "./ids.ts";
+import type { MessageView } from "./model.ts";
+import type { SignedDelete, SignedMessage, SignedUpdate } from "./signed.ts";
+import { AS, H, RDF, RDF_JSON } from "./vocab.ts";
+
+export type OpDocument = SignedMessage | SignedUpdate | SignedDelete;
+export type OpKind = OpDocument["type"];
+
+export interface IndexRow {
+  id: string;
+  channel: string;
+  lamport: number;
+  author: string;
+  content: string;
+  published: string;
+  updated: string | null;
+  /** Lamport time and operation id of the edit that won (last writer wins). */
+  editLamport: number | null;
+  editOp: string | null;
+  deleted: boolean;
+  revision: number;
+}
+
+export interface Envelope {
+  origin: string;
+  seq: number;
+  lamport: number;
+}
+
+/** One operation to apply: plain data, so it can cross to the writer worker. */
+export interface OpSubmission {
+  doc: OpDocument;
+  opId: string;
+  /** The local channel the operation applies to. */
+  channel: string;
+  /** Null for an operation made here: the writer numbers it. */
+  envelope: Envelope | null;
+  /** Only the message's author may make this change (edits). */
+  authorOnly?: boolean;
+  /** Refuse a new operation whose signed time is further than this from the clock. */
+  maxSkewMs?: number;
+}
+
+export type Outcome =
+  /** The operation changed a message. */
+  | { status: "applied"; message: MessageView; opId: string }
+  /** The operation was already in the log. */
+  | { status: "duplicate"; message: MessageView | null; opId: string }
+  /** Logged without a visible change: a losing edit, or waiting for its message. */
+  | { status: "logged"; message: MessageView | null; opId: string };
+
+/** A refusal, as data (it crosses a thread). */
+export interface Refusal {
+  refused: { status: number; code: string; message: string };
+}
+
+export interface Change {
+  kind: "created" | "updated" | "deleted";
+  message: MessageView;
+}
+
+export interface BatchResult {
+  outcomes: Array<Outcome | Refusal>;
+  changes: Change[];
+}
+
+export function targetOf(doc: OpDocument): string {
+  return doc.type === "Message" ? doc.id : doc.object;
+}
+
+export function actorOf(doc: OpDocument): string {
+  return doc.type === "Message" ? doc.attributedTo : doc.actor;
+}
+
+/**
+ * Operations are named after their signature: Ed25519 signatures are
+ * deterministic and cover the whole document, so a retry is the same
+ * operation and any change makes another (once the signature is verified).
+ */
+export async function opIdOf(doc: OpDocument): Promise<string> {
+  return `urn:harmony:op:${(await sha256Hex(doc.proof.proofValue)).slice(0, 40)}`;
+}
+
+/**
+ * The quad subject of a log entry: the channel, then this instance's log
+ * position, zero-padded so that entries written one after another sort one
+ * after another (cheap appends to the subject index).
+ */
+export function logEntryIri(channel: string, position: number): string {
+  return `${channel}/log/${String(position).padStart(12, "0")}`;
+}
+
+export function toView(row: IndexRow): MessageView {
+  return {
+    id: row.id,
+    channel: row.channel,
+    lamport: row.lamport,
+    author: row.author,
+    content: row.content,
+    published: row.published,
+    updated: row.updated,
+    deleted: row.deleted,
+    revision: row.revision,
+  };
+}
+
+export function indexRowFrom(r: Record<string, unknown>): IndexRow {
+  return {
+    id: String(r.id),
+    channel: String(r.channel),
+    lamport: Number(r.lamport),
+    author: String(r.author),
+    content: String(r.content),
+    published: String(r.published),
+    updated: r.updated === null ? null : String(r.updated),
+    editLamport: r.edit_lamport === null ? null : Number(r.edit_lamport),
+    editOp: r.edit_op === null ? null : String(r.edit_op),
+    deleted: Boolean(r.deleted),
+    revision: Number(r.revision),
+  };
+}
+
+class Refused extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+/** (lamport, opId) beats the edit that currently wins. */
+function wins(lamport: number, opId: string, row: IndexRow): boolean {
+  if (row.editLamport === null || row.editOp === null) return true;
+  return lamport > row.editLamport || (lamport === row.editLamport && opId > row.editOp);
+}
+
+const placeholders = (n: number, width: number) =>
+  Array.from({ length: n }, () => `(${Array(width).fill("?").join(",")})`).join(",");
+
+/** Rows per multi-row INSERT: bound values stay far below SQLite's limit. */
+const rowsPerInsert = 400;
+
+interface Clock {
+  lamport: number;
+  revision: number;
+  seq: number;
+}
+
+interface OpRowInsert {
+  position: number;
+  id: string;
+  channel: string;
+  origin: string;
+  seq: number;
+  lamport: number;
+  kind: string;
+  target: string;
+  actor: string;
+  document: string;
+}
+
+/** Applies a batch in the open transaction `sql`; refusals are per operation. */
+export async function applyBatch(
+  sql: SqlTransaction,
+  self: string,
+  batch: OpSubmission[],
+  now = Date.now(),
+): Promise<BatchResult> {
+  const outcomes: Array<Outcome | Refusal> = [];
+  const quads: Quad[] = [];
+  const staleQuads: Array<[string, string]> = [];
+  const opRows: OpRowInsert[] = [];
+  const newRows = new Map<string, IndexRow>();
+  const changedRows = new Map<string, IndexRow>();
+  const changes = new Map<string, Change["kind"]>();
+
+  const inList = (n: number) => Array(n).fill("?").join(",");
+  const opIds = [...new Set(batch.map((b) => b.opId))];
+  const known = new Set<string>();
+  for (let i = 0; i < opIds.length; i += 500) {
+    const chunk = opIds.slice(i, i + 500);
+    for (const r of await sql.all(`SELECT id FROM op_log WHERE id IN (${inList(chunk.length)})`, chunk)) {
+      known.add(String(r.id));
+    }
+  }
+  const targets = [...new Set(batch.map((b) => targetOf(b.doc)))];
+  const rows = new Map<string, IndexRow>();
+  for (let i = 0; i < targets.length; i += 500) {
+    const chunk = targets.slice(i, i + 500);
+    for (
+      const r of await sql.all(`SELECT * FROM message_index WHERE id IN (${inList(chunk.length)})`, chunk)
+    ) {
+      rows.set(String(r.id), indexRowFrom(r));
+    }
+  }
+  const clocks = new Map<string, Clock>();
+  const clockOf = async (channel: string): Promise<Clock> => {
+    let clock = clocks.get(channel);
+    if (!clock) {
+      // One aggregate per query: each is answered from the end of an index.
+      const [l] = await sql.all("SELECT max(lamport) v FROM op_log WHERE channel = ?", [channel]);
+      const [r] = await sql.all("SELECT max(revision) v FROM message_index WHERE channel = ?", [channel]);
+      const [s] = await sql.all("SELECT max(seq) v FROM op_log WHERE channel = ? AND origin = ?", [
+        channel,
+        self,
+      ]);
+      clock = { lamport: Number(l?.v ?? 0), revision: Number(r?.v ?? 0), seq: Number(s?.v ?? 0) };
+      clocks.set(channel, clock);
+    }
+    return clock;
+  };
+  const [last] = await sql.all("SELECT max(position) v FROM op_log");
+  let nextPosition = Number(last?.v ?? 0) + 1;
+  const slots = new Set<string>();
+  /** Operations logged before their message arrived, by target. */
+  const waiting = new Map<string, Array<{ opId: string; doc: OpDocument; lamport: number }>>();
+
+  const fold = (row: IndexRow, doc: OpDocument, lamport: number, opId: string, clock: Clock): boolean => {
+    if (row.deleted) return false;
+    const isNew = newRows.has(row.id);
+    if (doc.type === "Update") {
+      if (doc.actor !== row.author || !wins(lamport, opId, row)) return false;
+      Object.assign(row, {
+        content: doc.content,
+        updated: doc.published,
+        editLamport: lamport,
+        editOp: opId,
+      });
+      changes.set(row.id, isNew ? "created" : "updated");
+    } else if (doc.type === "Delete") {
+      Object.assign(row, { content: "", deleted: true });
+      quads.push(
+        quad(iri(row.id), H.deleted, dateTime(doc.published), row.channel),
+        quad(iri(row.id), H.deletedBy, iri(doc.actor), row.channel),
+      );
+      changes.set(row.id, "deleted");
+    } else {
+      return false;
+    }
+    if (!isNew) {
+      staleQuads.push([row.channel, row.id]);
+      changedRows.set(row.id, row);
+    }
+    row.revision = ++clock.revision;
+    return true;
+  };
+
+  for (const item of batch) {
+    const { doc, opId, channel } = item;
+    const local = item.envelope === null;
+    const target = targetOf(doc);
+    try {
+      if (known.has(opId)) {
+        const row = rows.get(target);
+        outcomes.push({ status: "duplicate", message: row ? toView(row) : null, opId });
+        continue;
+      }
+      if (item.maxSkewMs !== undefined && Math.abs(Date.parse(doc.published) - now) > item.maxSkewMs) {
+        throw new Refused(
+          422,
+          "clock_skew",
+          `the signed time is more than ${
+            Math.round(item.maxSkewMs / 60_000)
+          } minutes away from the server's clock; check your clock`,
+        );
+      }
+      const clock = await clockOf(channel);
+      const lamport = local ? clock.lamport + 1 : item.envelope!.lamport;
+      if (!local) {
+        const { origin, seq } = item.envelope!;
+        const key = `${channel} ${origin} ${seq}`;
+        const taken = slots.has(key) ||
+          (await sql.all("SELECT 1 FROM op_log WHERE channel = ? AND origin = ? AND seq = ?", [
+              channel,
+              origin,
+              seq,
+            ]))
+              .length > 0;
+        if (taken) {
+          throw new Refused(
+            409,
+            "sequence_taken",
+            `${origin} already sent another operation numbered ${seq}`,
+          );
+        }
+        slots.add(key);
+      }
+      const current = rows.get(target);
+      let outcome: Outcome;
+      if (doc.type === "Message") {
+        if (current) {
+          throw current.deleted
+            ? new Refused(410, "message_deleted", "the message with this id was deleted")
+            : new Refused(409, "id_taken", "another message already has this id");
+        }
+        const row: IndexRow = {
+          id: doc.id,
+          channel,
+          lamport,
+          author: doc.attributedTo,
+          content: doc.content,
+          published: doc.published,
+          updated: null,
+          editLamport: null,
+          editOp: null,
+          deleted: false,
+          revision: ++clock.revision,
+        };
+        rows.set(doc.id, row);
+        newRows.set(doc.id, row);
+        changes.set(doc.id, "created");
+        // Edits and deletions that came first now find their message.
+        const early = waiting.get(doc.id) ?? [];
+        if (!local) {
+          for (
+            const r of await sql.all(
+              "SELECT id, lamport, document FROM op_log WHERE target = ? AND kind != 'Message'",
+              [doc.id],
+            )
+          ) {
+            early.push({
+              opId: String(r.id),
+              lamport: Number(r.lamport),
+              doc: JSON.parse(String(r.document)),
+            });
+          }
+        }
+        for (const waiter of early.sort((a, b) => a.lamport - b.lamport)) {
+          fold(row, waiter.doc, waiter.lamport, waiter.opId, clock);
+        }
+        waiting.delete(doc.id);
+        outcome = { status: "applied", message: toView(row), opId };
+      } else if (!current) {
+        if (local) throw new Refused(404, "not_found", "there is no such message");
+        const list = waiting.get(target) ?? [];
+        list.push({ opId, doc, lamport });
+        waiting.set(target, list);
+        outcome = { status: "logged", message: null, opId };
+      } else {
+        if (current.channel !== channel) {
+          throw new Refused(404, "not_found", "there is no such message in this channel");
+        }
+        if (item.authorOnly && current.author !== actorOf(doc)) {
+          throw new Refused(403, "forbidden", "only the author can edit a message");
+        }
+        if (doc.type === "Update" && local && current.deleted) {
+          throw new Refused(410, "deleted", "the message was deleted");
+        }
+        if (doc.type === "Update" && local && current.updated !== null) {
+          if (Date.parse(current.updated) >= Date.parse(doc.published)) {
+            throw new Refused(409, "stale_edit", "a newer edit of this message is already stored");
+          }
+        }
+        const changed = fold(current, doc, lamport, opId, clock);
+        outcome = { status: changed ? "applied" : "logged", message: toView(current), opId };
+      }
+      // The operation joins the log.
+      clock.lamport = Math.max(clock.lamport, lamport);
+      const envelope = item.envelope ?? { origin: self, seq: ++clock.seq, lamport };
+      if (envelope.origin === self) clock.seq = Math.max(clock.seq, envelope.seq);
+      const position = nextPosition++;
+      const document = JSON.stringify(doc);
+      const subject = iri(logEntryIri(channel, position));
+      quads.push(
+        quad(subject, RDF.type, H.Operation, channel),
+        quad(subject, H.origin, iri(envelope.origin), channel),
+        quad(subject, H.seq, integer(envelope.seq), channel),
+        quad(subject, H.lamport, integer(envelope.lamport), channel),
+        quad(subject, H.document, literal(document, RDF_JSON), channel),
+      );
+      opRows.push({
+        position,
+        id: opId,
+        channel,
+        origin: envelope.origin,
+        seq: envelope.seq,
+        lamport: envelope.lamport,
+        kind: doc.type,
+        target,
+        actor: actorOf(doc),
+        document,
+      });
+      known.add(opId);
+      outcomes.push(outcome);
+    } catch (error) {
+      if (!(error instanceof Refused)) throw error;
+      outcomes.push({ refused: { status: error.status, code: error.code, message: error.message } });
+    }
+  }
+
+  // ---- write everything the batch produced
+  const editPredicates = [AS.content, AS.updated, H.editLamport, H.editOp].map((p) => p.value);
+  for (const [graph, subject] of staleQuads) {
+    await sql.run(
+      `DELETE FROM quads WHERE graph = ? AND subject = ? AND predicate IN (${inList(editPredicates.length)})`,
+      [graph, subject, ...editPredicates],
+    );
+  }
+  for (const row of [...newRows.values(), ...changedRows.values()]) {
+    quads.push(...messageQuads(row, newRows.has(row.id)));
+  }
+  for (let i = 0; i < quads.length; i += rowsPerInsert) {
+    const chunk = quads.slice(i, i + rowsPerInsert).map(quadRow);
+    await sql.run(
+      `INSERT INTO quads (graph, subject, predicate, object, object_kind, datatype, language) VALUES ${
+        placeholders(chunk.length, 7)
+      } ON CONFLICT DO NOTHING`,
+      chunk.flatMap((r) => [r.graph, r.subject, r.predicate, r.object, r.objectKind, r.datatype, r.language]),
+    );
+  }
+  const inserted = [...newRows.values()];
+  for (let i = 0; i < inserted.length; i += rowsPerInsert) {
+    const chunk = inserted.slice(i, i + rowsPerInsert);
+    await sql.run(
+      `INSERT INTO message_index (id, channel, lamport, author, content, published, updated, edit_lamport, edit_op,
+         deleted, revision) VALUES ${placeholders(chunk.length, 11)}`,
+      chunk.flatMap((r) => [
+        r.id,
+        r.channel,
+        r.lamport,
+        r.author,
+        r.content,
+        r.published,
+        r.updated,
+        r.editLamport,
+        r.editOp,
+        r.deleted ? 1 : 0,
+        r.revision,
+      ]),
+    );
+  }
+  for (const r of changedRows.values()) {
+    await sql.run(
+      `UPDATE message_index SET content = ?, updated = ?, edit_lamport = ?, edit_op = ?, deleted = ?, revision = ?
+         WHERE id = ?`,
+      [r.content, r.updated, r.editLamport, r.editOp, r.deleted ? 1 : 0, r.revision, r.id],
+    );
+  }
+  for (let i = 0; i < opRows.length; i += rowsPerInsert) {
+    const chunk = opRows.slice(i, i + rowsPerInsert);
+    await sql.run(
+      `INSERT INTO op_log (position, id, channel, origin, seq, lamport, kind, target, actor, document) VALUES ${
+        placeholders(chunk.length, 10)
+      }`,
+      chunk.flatMap((
+        r,
+      ) => [r.position, r.id, r.channel, r.origin, r.seq, r.lamport, r.kind, r.target, r.actor, r.document]),
+    );
+  }
+  return {
+    outcomes,
+    changes: [...changes].map(([id, kind]) => ({ kind, message: toView(rows.get(id)!) })),
+  };
+}
+
+/** The quads of a message's state (all of them for a new message, the edit ones otherwise). */
+function messageQuads(row: IndexRow, whole: boolean): Quad[] {
+  const s = iri(row.id);
+  const g = row.channel;
+  const out: Quad[] = [];
+  if (whole) {
+    out.push(
+      quad(s, RDF.type, H.Message, g),
+      quad(s, AS.attributedTo, iri(row.author), g),
+      quad(s, AS.published, dateTime(row.published), g),
+      quad(s, H.lamport, integer(row.lamport), g),
+    );
+  }
+  if (!row.deleted) {
+    out.push(quad(s, AS.content, literal(row.content), g));
+    if (row.updated !== null) {
+      out.push(
+        quad(s, AS.updated, dateTime(row.updated), g),
+        quad(s, H.editLamport, integer(row.editLamport!), g),
+        quad(s, H.editOp, iri(row.editOp!), g),
+      );
+    }
+  }
+  return out;
+}
