@@ -15,12 +15,14 @@ import { communityCommands } from "./commands/community.ts";
 import { identityCommands } from "./commands/identity.ts";
 import { type Io, terminalIo } from "./commands/io.ts";
 import { messageCommands } from "./commands/messages.ts";
+import { bridgeCommands } from "./commands/bridges.ts";
 
 export const commands: Command[] = [
   ...identityCommands,
   ...communityCommands,
   ...channelCommands,
   ...messageCommands,
+  ...bridgeCommands,
 ];
 
 const GLOBAL_OPTIONS: OptionName[] = ["server", "identity", "help"];

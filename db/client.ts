@@ -72,7 +72,8 @@ export async function openDatabase(url: string): Promise<Database> {
     try {
       // The query builder over the open transaction: every statement a unit
       // makes runs inside it.
-      const tx = drizzle(transaction as unknown as Client, { schema });
+      // (Without the schema: building its relational config costs more than a small write.)
+      const tx = drizzle(transaction as unknown as Client) as unknown as Tx;
       const sql = sqlOver(transaction);
       const outcomes: Array<{ ok: boolean; value: unknown }> = [];
       for (const unit of group) {

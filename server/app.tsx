@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { HarmonyError } from "./errors.ts";
 import type { Harmony } from "./harmony.ts";
 import { apiRoutes } from "./routes/api.ts";
@@ -44,7 +44,16 @@ function errorResponse(c: Context<AppEnv>, error: unknown): Response | Promise<R
   return c.html(<ErrorPage status={status} message={message} did={c.get("actor")?.did ?? null} />, status);
 }
 
-export function createApp(h: Harmony, assets: Map<string, Asset>): Hono<AppEnv> {
+/**
+ * The HTTP application. `federation` is the ActivityPub layer's middleware
+ * (federation/), handed in by the composition root so that nothing here
+ * depends on it.
+ */
+export function createApp(
+  h: Harmony,
+  assets: Map<string, Asset>,
+  federation?: MiddlewareHandler<AppEnv>,
+): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use("*", async (c, next) => {
     await next();
@@ -76,6 +85,7 @@ export function createApp(h: Harmony, assets: Map<string, Asset>): Hono<AppEnv> 
       "cache-control": "public, max-age=86400",
     }));
 
+  if (federation) app.use("*", federation);
   app.use("*", identify(h));
   app.use("*", csrf(h));
   app.route("/api", apiRoutes());

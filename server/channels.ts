@@ -1,11 +1,11 @@
 import { eq } from "drizzle-orm";
 import { quadStore } from "../db/quadstore.ts";
 import { messageIndex, opLog } from "../db/schema.ts";
-import { integer, iri, literal, quad } from "../db/terms.ts";
+import { boolean, integer, iri, literal, quad } from "../db/terms.ts";
 import { conflict, invalid, notFound } from "./errors.ts";
 import type { Harmony } from "./harmony.ts";
 import { shortId } from "./ids.ts";
-import type { Actor, ChannelInfo, Visibility } from "./model.ts";
+import type { Actor, ChannelInfo, FediverseReplies, Visibility } from "./model.ts";
 import { canRead, requireRole } from "./permissions.ts";
 import { cleanText } from "./text.ts";
 import { AS, H, RDF } from "./vocab.ts";
@@ -28,6 +28,16 @@ export function normalizeChannelName(value: unknown): string {
 function parseVisibility(value: unknown): Visibility {
   if (value === "public" || value === "members") return value;
   throw invalid("invalid_visibility", 'visibility must be "public" or "members"');
+}
+
+function parseFediverseReplies(value: unknown): FediverseReplies {
+  if (value === "members" || value === "open") return value;
+  throw invalid("invalid_fediverse_replies", 'fediverseReplies must be "members" or "open"');
+}
+
+function parseApproveFollowers(value: unknown): boolean {
+  if (typeof value === "boolean") return value;
+  throw invalid("invalid_approve_followers", "approveFollowers must be true or false");
 }
 
 const cleanTopic = (value: unknown) => cleanText(value, { field: "topic", max: 1024, min: 0 });
@@ -54,6 +64,10 @@ export interface NewChannel {
   name: unknown;
   topic?: unknown;
   visibility?: unknown;
+  /** Fediverse follow requests wait for an admin (default false). */
+  approveFollowers?: unknown;
+  /** "members" (default): replies from the fediverse are refused; "open": they enter the channel. */
+  fediverseReplies?: unknown;
 }
 
 export async function createChannel(h: Harmony, actor: Actor, input: NewChannel): Promise<ChannelInfo> {
@@ -61,6 +75,12 @@ export async function createChannel(h: Harmony, actor: Actor, input: NewChannel)
   const name = normalizeChannelName(input.name);
   const topic = input.topic === undefined ? "" : cleanTopic(input.topic);
   const visibility = input.visibility === undefined ? "public" : parseVisibility(input.visibility);
+  const approveFollowers = input.approveFollowers === undefined
+    ? false
+    : parseApproveFollowers(input.approveFollowers);
+  const replies = input.fediverseReplies === undefined
+    ? "members"
+    : parseFediverseReplies(input.fediverseReplies);
   const id = shortId();
   await h.writeCommunity(async (tx) => {
     const g = h.iris.community;
@@ -87,6 +107,8 @@ export async function createChannel(h: Harmony, actor: Actor, input: NewChannel)
       quad(channel, AS.summary, literal(topic), g),
       quad(channel, H.position, integer(position), g),
       quad(channel, H.visibility, visibility === "public" ? H.Public : H.MembersOnly, g),
+      quad(channel, H.approveFollowers, boolean(approveFollowers), g),
+      quad(channel, H.fediverseReplies, replies === "open" ? H.Open : H.MembersOnly, g),
     ]);
   });
   return await findChannel(h, id);
@@ -96,6 +118,8 @@ export interface ChannelUpdate {
   name?: unknown;
   topic?: unknown;
   visibility?: unknown;
+  approveFollowers?: unknown;
+  fediverseReplies?: unknown;
 }
 
 export async function updateChannel(
@@ -109,6 +133,12 @@ export async function updateChannel(
   const name = update.name === undefined ? undefined : normalizeChannelName(update.name);
   const topic = update.topic === undefined ? undefined : cleanTopic(update.topic);
   const visibility = update.visibility === undefined ? undefined : parseVisibility(update.visibility);
+  const approveFollowers = update.approveFollowers === undefined
+    ? undefined
+    : parseApproveFollowers(update.approveFollowers);
+  const replies = update.fediverseReplies === undefined
+    ? undefined
+    : parseFediverseReplies(update.fediverseReplies);
   await h.writeCommunity(async (tx) => {
     const g = h.iris.community;
     const subject = iri(channel.iri);
@@ -122,6 +152,12 @@ export async function updateChannel(
     if (topic !== undefined) await quadStore.set(tx, g, subject, AS.summary, literal(topic));
     if (visibility !== undefined) {
       await quadStore.set(tx, g, subject, H.visibility, visibility === "public" ? H.Public : H.MembersOnly);
+    }
+    if (approveFollowers !== undefined) {
+      await quadStore.set(tx, g, subject, H.approveFollowers, boolean(approveFollowers));
+    }
+    if (replies !== undefined) {
+      await quadStore.set(tx, g, subject, H.fediverseReplies, replies === "open" ? H.Open : H.MembersOnly);
     }
   });
   const updated = await findChannel(h, channel.id);
@@ -159,6 +195,11 @@ export async function deleteChannel(h: Harmony, actor: Actor, id: string): Promi
   await h.writeCommunity(async (tx) => {
     await quadStore.remove(tx, { graph: h.iris.community, subject: iri(channel.iri) });
     await quadStore.remove(tx, { graph: channel.iri });
+    // Its fediverse followers go with it.
+    const follows = { graph: h.iris.followers, predicate: H.channel, object: iri(channel.iri) };
+    for (const q of await quadStore.match(tx, follows)) {
+      await quadStore.remove(tx, { graph: h.iris.followers, subject: q.subject });
+    }
     await tx.delete(messageIndex).where(eq(messageIndex.channel, channel.iri));
     await tx.delete(opLog).where(eq(opLog.channel, channel.iri));
   });

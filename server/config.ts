@@ -9,6 +9,14 @@ export interface Config {
   ownerDid?: string;
   /** Longest message, in characters. */
   maxMessageLength: number;
+  /**
+   * HARMONY_ALLOW_PRIVATE_ADDRESSES=1: federate with loopback and private
+   * network addresses over http (tests and LANs). Off by default: it would
+   * let remote servers make this one fetch internal addresses.
+   */
+  allowPrivateAddresses: boolean;
+  /** How often bridged channels ask their peers for operations they missed. */
+  syncIntervalSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -37,11 +45,20 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
   if (ownerDid && !isDidKey(ownerDid)) {
     throw new ConfigError(`HARMONY_OWNER must be an Ed25519 did:key, not "${ownerDid}"`);
   }
+  const syncText = env.HARMONY_SYNC_INTERVAL_SECONDS ?? "60";
+  const syncIntervalSeconds = Number(syncText);
+  if (!Number.isFinite(syncIntervalSeconds) || syncIntervalSeconds <= 0) {
+    throw new ConfigError(
+      `HARMONY_SYNC_INTERVAL_SECONDS must be a positive number of seconds, not "${syncText}"`,
+    );
+  }
   return {
     port,
     origin,
     databaseUrl: env.DATABASE_URL || "file:data/harmony.db",
     ownerDid,
     maxMessageLength: 4000,
+    allowPrivateAddresses: env.HARMONY_ALLOW_PRIVATE_ADDRESSES === "1",
+    syncIntervalSeconds,
   };
 }

@@ -7,6 +7,7 @@ import { type Secured, sign, type Signer } from "./crypto/dataIntegrity.ts";
 import { didOfVerificationMethod } from "./crypto/didkey.ts";
 import { HARMONY_CONTEXT_URL } from "./vocab.ts";
 import { newUrnUuid } from "./ids.ts";
+import type { SignedDelete, SignedMessage, SignedProfile, SignedUpdate } from "./signed.ts";
 
 export const CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2";
 
@@ -36,26 +37,25 @@ export function signPresentation(
   );
 }
 
+const assertion = (created: string) => ({ proofPurpose: "assertionMethod", created });
+
 export function signMessage(
   signer: Signer,
   channel: string,
   content: string,
   id = newUrnUuid(),
   published = now(),
-) {
-  return sign(
-    {
-      "@context": HARMONY_CONTEXT_URL,
-      type: "Message",
-      id,
-      channel,
-      attributedTo: didOf(signer),
-      content,
-      published,
-    },
-    signer,
-    { proofPurpose: "assertionMethod", created: published },
-  );
+): Promise<SignedMessage> {
+  const doc = {
+    "@context": HARMONY_CONTEXT_URL,
+    type: "Message",
+    id,
+    channel,
+    attributedTo: didOf(signer),
+    content,
+    published,
+  } as const;
+  return sign(doc, signer, assertion(published)) as Promise<SignedMessage>;
 }
 
 export function signUpdate(
@@ -64,35 +64,34 @@ export function signUpdate(
   messageId: string,
   content: string,
   published = now(),
-) {
-  return sign(
-    {
-      "@context": HARMONY_CONTEXT_URL,
-      type: "Update",
-      actor: didOf(signer),
-      object: messageId,
-      channel,
-      content,
-      published,
-    },
-    signer,
-    { proofPurpose: "assertionMethod", created: published },
-  );
+): Promise<SignedUpdate> {
+  const doc = {
+    "@context": HARMONY_CONTEXT_URL,
+    type: "Update",
+    actor: didOf(signer),
+    object: messageId,
+    channel,
+    content,
+    published,
+  } as const;
+  return sign(doc, signer, assertion(published)) as Promise<SignedUpdate>;
 }
 
-export function signDelete(signer: Signer, channel: string, messageId: string, published = now()) {
-  return sign(
-    {
-      "@context": HARMONY_CONTEXT_URL,
-      type: "Delete",
-      actor: didOf(signer),
-      object: messageId,
-      channel,
-      published,
-    },
-    signer,
-    { proofPurpose: "assertionMethod", created: published },
-  );
+export function signDelete(
+  signer: Signer,
+  channel: string,
+  messageId: string,
+  published = now(),
+): Promise<SignedDelete> {
+  const doc = {
+    "@context": HARMONY_CONTEXT_URL,
+    type: "Delete",
+    actor: didOf(signer),
+    object: messageId,
+    channel,
+    published,
+  } as const;
+  return sign(doc, signer, assertion(published)) as Promise<SignedDelete>;
 }
 
 export function signProfile(
@@ -100,7 +99,7 @@ export function signProfile(
   name: string,
   avatar?: { type: string; hash: string } | null,
   updated = now(),
-) {
+): Promise<SignedProfile> {
   const doc: Record<string, unknown> = {
     "@context": HARMONY_CONTEXT_URL,
     type: "Profile",
@@ -112,5 +111,5 @@ export function signProfile(
     doc.avatarType = avatar.type;
     doc.avatarHash = avatar.hash;
   }
-  return sign(doc, signer, { proofPurpose: "assertionMethod", created: updated });
+  return sign(doc, signer, assertion(updated)) as unknown as Promise<SignedProfile>;
 }

@@ -66,6 +66,18 @@ export class EventHub {
     for (const listener of this.#ops) listener();
   }
 
+  readonly #followers = new Set<() => void>();
+
+  /** Wakes whoever answers fediverse follow requests (federation), after each change to them. */
+  subscribeFollowers(listener: () => void): () => void {
+    this.#followers.add(listener);
+    return () => this.#followers.delete(listener);
+  }
+
+  publishFollowers(): void {
+    for (const listener of this.#followers) listener();
+  }
+
   listenerCount(channelIri: string): number {
     return this.#channels.get(channelIri)?.size ?? 0;
   }

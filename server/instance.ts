@@ -4,6 +4,7 @@ import { loadAssets } from "./assets.ts";
 import { bootstrap, claimUrl } from "./community.ts";
 import type { Config } from "./config.ts";
 import { Harmony } from "./harmony.ts";
+import { createFederationLayer, type FederationLayer } from "../federation/index.ts";
 
 export interface RunningInstance {
   harmony: Harmony;
@@ -29,6 +30,7 @@ export async function startInstance(
   const assets = await loadAssets();
   let harmony: Harmony | null = null;
   let app: ReturnType<typeof createApp> | null = null;
+  let federation: FederationLayer | null = null;
   const server = Deno.serve({
     port: config.port,
     hostname: "0.0.0.0",
@@ -44,7 +46,10 @@ export async function startInstance(
   try {
     harmony = new Harmony(resolved, database);
     const { claimToken } = await bootstrap(harmony);
-    app = createApp(harmony, assets);
+    // The composition root: the only place in server/ that knows the ActivityPub layer.
+    federation = await createFederationLayer(harmony);
+    app = createApp(harmony, assets, federation.middleware);
+    await federation.start();
     log(
       `Harmony is listening on ${resolved.origin} (port ${port}, database ${redact(resolved.databaseUrl)})`,
     );
@@ -58,11 +63,13 @@ export async function startInstance(
       async close() {
         await server.shutdown();
         await harmony!.ops.close();
+        await federation!.close();
         database.close();
       },
     };
   } catch (error) {
     await server.shutdown();
+    await federation?.close();
     database.close();
     throw error;
   }

@@ -11,6 +11,14 @@ export class Iris {
   get avatars(): string {
     return `${this.origin}/avatars`;
   }
+  /** Fediverse followers of the channels. */
+  get followers(): string {
+    return `${this.origin}/followers`;
+  }
+  /** Cached names of fediverse actors whose replies entered a channel. */
+  get remoteActors(): string {
+    return `${this.origin}/remote-actors`;
+  }
   channel(id: string): string {
     return `${this.origin}/channels/${id}`;
   }
@@ -20,5 +28,23 @@ export class Iris {
   }
   invite(code: string): string {
     return `${this.origin}/invites/${code}`;
+  }
+  /** Capabilities this instance granted and installed for bridged channels. */
+  get bridges(): string {
+    return `${this.origin}/bridges`;
+  }
+  /** The ActivityPub actor of a channel (a Group), and its inbox: a bridge's invocation target. */
+  channelActor(id: string): string {
+    return `${this.origin}/ap/actors/${id}`;
+  }
+  channelInbox(id: string): string {
+    return `${this.channelActor(id)}/inbox`;
+  }
+  /** The channel id of one of our channel actors or inboxes, if it is one. */
+  channelIdOfActor(url: string): string | null {
+    const match = /^\/ap\/actors\/([a-z2-7]{10})(?:\/inbox)?$/.exec(
+      url.startsWith(this.origin) ? url.slice(this.origin.length) : "",
+    );
+    return match ? match[1] : null;
   }
 }

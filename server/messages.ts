@@ -240,7 +240,9 @@ export async function signedDocuments(h: Harmony, actor: Actor, id: string): Pro
   const doc = <T>(op: (typeof ops)[number] | undefined) => op ? JSON.parse(op.document) as T : null;
   return {
     message: row.deleted ? null : doc<SignedMessage>(ops.find((op) => op.kind === "Message")),
-    update: row.deleted ? null : doc<SignedUpdate>(ops.find((op) => op.id === row.editOp)),
+    update: row.deleted
+      ? null
+      : doc<SignedUpdate>(ops.find((op) => op.id === row.editOp && op.kind === "Update")),
     delete: doc<SignedDelete>(ops.find((op) => op.kind === "Delete")),
   };
 }

@@ -2,6 +2,8 @@
 
 export type Role = "owner" | "admin" | "member";
 export type Visibility = "public" | "members";
+/** Who may add messages to a channel from the fediverse (replies): nobody, or anyone. */
+export type FediverseReplies = "members" | "open";
 
 export interface CommunityInfo {
   iri: string;
@@ -18,6 +20,10 @@ export interface ChannelInfo {
   topic: string;
   position: number;
   visibility: Visibility;
+  /** Fediverse follow requests wait for an admin's approval. */
+  approveFollowers: boolean;
+  /** Whether replies from the fediverse enter the channel ("open") or are refused ("members"). */
+  fediverseReplies: FediverseReplies;
 }
 
 export interface MemberInfo {
@@ -32,6 +38,32 @@ export interface ProfileInfo {
   avatarType: string | null;
   avatarHash: string | null;
   updated: string;
+  /** Set for a fediverse actor (the author of a reply that entered a channel), not a member. */
+  remote?: { handle: string; url: string | null } | null;
+}
+
+export type FollowState = "pending" | "accepted" | "rejected";
+
+/** A fediverse actor following a channel (or asking to). */
+export interface FollowerInfo {
+  /** The follower entity's IRI (in the followers graph). */
+  iri: string;
+  /** The channel's IRI. */
+  channel: string;
+  /** The follower's actor IRI. */
+  actor: string;
+  inbox: string;
+  sharedInbox: string | null;
+  /** The id of the Follow activity being answered. */
+  followId: string;
+  state: FollowState;
+  /** The IRI of our Accept or Reject of that Follow. */
+  answer: string;
+  /** The answer still has to be handed to the outbound queue. */
+  answerDue: boolean;
+  /** The follower's server software (NodeInfo), lowercase, when known. */
+  software: string | null;
+  since: string;
 }
 
 export interface InviteInfo {

@@ -26,8 +26,9 @@ interface Pending {
 const maxBatch = 512;
 /** Batches handed over and not yet answered: the next gathers while one commits. */
 const maxRunning = 2;
-/** A batch this large means sustained load: move writing to the worker. */
+/** A batch this large, or this many operations a second, means sustained load: move writing to the worker. */
 const workerThreshold = 16;
+const workerRate = 100;
 /** Stop the worker after this long without a batch. */
 const workerIdleMs = 30_000;
 
@@ -37,11 +38,17 @@ export class OpWriter {
   #running = 0;
   #worker: WorkerConnection | null = null;
   #idleTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Operations submitted in the current one-second window, and when it began. */
+  #windowCount = 0;
+  #windowStart = 0;
 
   constructor(readonly h: Harmony) {}
 
   /** Queues an operation; settles once its batch is durably committed. */
   submit(item: OpSubmission): Promise<Outcome> {
+    const now = Date.now();
+    if (now - this.#windowStart >= 1000) [this.#windowStart, this.#windowCount] = [now, 0];
+    this.#windowCount++;
     return new Promise<Outcome>((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
       this.#schedule();
@@ -69,7 +76,8 @@ export class OpWriter {
     const batch = this.#queue.splice(0, maxBatch);
     if (batch.length === 0) return;
     // Switch executors only between batches, so the two never write at once.
-    if (!this.#worker && this.#running === 0 && batch.length >= workerThreshold) {
+    const busy = batch.length >= workerThreshold || this.#windowCount >= workerRate;
+    if (!this.#worker && this.#running === 0 && busy) {
       this.#worker = new WorkerConnection(this.h);
     }
     const worker = this.#worker;

@@ -62,6 +62,11 @@ export interface OpSubmission {
   authorOnly?: boolean;
   /** Refuse a new operation whose signed time is further than this from the clock. */
   maxSkewMs?: number;
+  /**
+   * The capability invocation that delivered it (bridges): its proof may be
+   * used once, so it is remembered, in the same transaction, until it expires.
+   */
+  invocation?: { proofValue: string; expires: number };
 }
 
 export type Outcome =
@@ -111,6 +116,19 @@ export async function opIdOf(doc: OpDocument): Promise<string> {
  */
 export function logEntryIri(channel: string, position: number): string {
   return `${channel}/log/${String(position).padStart(12, "0")}`;
+}
+
+/**
+ * The next position in this instance's log. Positions are never reused,
+ * even after the newest entries were deleted with their channel: delivery
+ * cursors stand on them. AUTOINCREMENT keeps the largest one ever used in
+ * sqlite_sequence.
+ */
+export async function nextLogPosition(sql: SqlTransaction): Promise<number> {
+  const [last] = await sql.all(
+    "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'op_log'), 0), coalesce(max(position), 0)) v FROM op_log",
+  );
+  return Number(last?.v ?? 0) + 1;
 }
 
 export function toView(row: IndexRow): MessageView {
@@ -230,8 +248,22 @@ export async function applyBatch(
     }
     return clock;
   };
-  const [last] = await sql.all("SELECT max(position) v FROM op_log");
-  let nextPosition = Number(last?.v ?? 0) + 1;
+  // Invocation proofs already used, here or earlier in this batch, are replays.
+  const proofs = batch.flatMap((b) => (b.invocation ? [b.invocation.proofValue] : []));
+  const usedProofs = new Set<string>();
+  for (let i = 0; i < proofs.length; i += 500) {
+    const chunk = proofs.slice(i, i + 500);
+    for (
+      const r of await sql.all(
+        `SELECT proof_value FROM seen_invocations WHERE proof_value IN (${inList(chunk.length)})`,
+        chunk,
+      )
+    ) {
+      usedProofs.add(String(r.proof_value));
+    }
+  }
+  const newProofs: Array<[string, number]> = [];
+  let nextPosition = await nextLogPosition(sql);
   const slots = new Set<string>();
   /** Operations logged before their message arrived, by target. */
   const waiting = new Map<string, Array<{ opId: string; doc: OpDocument; lamport: number }>>();
@@ -271,6 +303,17 @@ export async function applyBatch(
     const local = item.envelope === null;
     const target = targetOf(doc);
     try {
+      if (item.invocation) {
+        if (usedProofs.has(item.invocation.proofValue)) {
+          throw new Refused(
+            401,
+            "replayed_invocation",
+            "this invocation was already used; each delivery must be signed anew",
+          );
+        }
+        usedProofs.add(item.invocation.proofValue);
+        newProofs.push([item.invocation.proofValue, item.invocation.expires]);
+      }
       if (known.has(opId)) {
         const row = rows.get(target);
         outcomes.push({ status: "duplicate", message: row ? toView(row) : null, opId });
@@ -410,6 +453,17 @@ export async function applyBatch(
   }
 
   // ---- write everything the batch produced
+  for (let i = 0; i < newProofs.length; i += rowsPerInsert) {
+    const chunk = newProofs.slice(i, i + rowsPerInsert);
+    await sql.run(
+      `INSERT INTO seen_invocations (proof_value, expires) VALUES ${placeholders(chunk.length, 2)}`,
+      chunk.flat(),
+    );
+  }
+  if (newProofs.length && now % 64 === 0) {
+    // Now and then, forget proofs past their freshness: they can never be accepted again.
+    await sql.run("DELETE FROM seen_invocations WHERE expires < ?", [now]);
+  }
   const editPredicates = [AS.content, AS.updated, H.editLamport, H.editOp].map((p) => p.value);
   for (const [graph, subject] of staleQuads) {
     await sql.run(

@@ -40,9 +40,10 @@ const roleOf: Record<string, Role> = {
 };
 
 export async function loadSnapshot(q: Queryable, iris: Iris): Promise<Snapshot> {
-  const [communityQuads, profileQuads] = await Promise.all([
+  const [communityQuads, profileQuads, remoteQuads] = await Promise.all([
     quadStore.match(q, { graph: iris.community }),
     quadStore.match(q, { graph: iris.profiles }),
+    quadStore.match(q, { graph: iris.remoteActors }),
   ]);
   const snapshot: Snapshot = {
     community: null,
@@ -68,6 +69,8 @@ export async function loadSnapshot(q: Queryable, iris: Iris): Promise<Snapshot> 
         topic: one(props, AS.summary) ?? "",
         position: Number(one(props, H.position) ?? 0),
         visibility: one(props, H.visibility) === H.MembersOnly.value ? "members" : "public",
+        approveFollowers: one(props, H.approveFollowers) === "true",
+        fediverseReplies: one(props, H.fediverseReplies) === H.Open.value ? "open" : "members",
       });
     } else if (types.has(H.Member.value)) {
       snapshot.members.set(subject, {
@@ -96,6 +99,23 @@ export async function loadSnapshot(q: Queryable, iris: Iris): Promise<Snapshot> 
       avatarType: one(props, H.avatarType) ?? null,
       avatarHash: one(props, H.avatarHash) ?? null,
       updated: one(props, AS.updated) ?? "",
+    });
+  }
+  // Fediverse authors of replies: shown like profiles, marked remote.
+  for (const [subject, props] of bySubject(remoteQuads)) {
+    if (snapshot.profiles.has(subject)) continue;
+    const username = one(props, AS.preferredUsername);
+    let host = "";
+    try {
+      host = new URL(subject).host;
+    } catch { /* not a URL */ }
+    snapshot.profiles.set(subject, {
+      did: subject,
+      name: one(props, AS.name) || username || "",
+      avatarType: null,
+      avatarHash: null,
+      updated: one(props, AS.updated) ?? "",
+      remote: { handle: username ? `@${username}@${host}` : host, url: one(props, AS.url) ?? null },
     });
   }
   snapshot.channels.sort((a, b) => a.position - b.position || a.name.localeCompare(b.name));

@@ -9,6 +9,7 @@ export const HARMONY_NS = "https://w3id.org/harmony/ns#";
 export const AS_NS = "https://www.w3.org/ns/activitystreams#";
 export const RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
 export const RDF_JSON = `${RDF_NS}JSON`;
+export const LDP_NS = "http://www.w3.org/ns/ldp#";
 /** The context document URL messages and profiles name in `@context`. */
 export const HARMONY_CONTEXT_URL = "https://w3id.org/harmony/v1";
 
@@ -26,7 +27,13 @@ export const AS = {
   attributedTo: as("attributedTo"),
   icon: as("icon"),
   Tombstone: as("Tombstone"),
+  actor: as("actor"),
+  preferredUsername: as("preferredUsername"),
+  url: as("url"),
+  sharedInbox: as("sharedInbox"),
 };
+
+export const LDP = { inbox: iri(`${LDP_NS}inbox`) };
 
 export const H = {
   // classes
@@ -45,6 +52,9 @@ export const H = {
   visibility: h("visibility"),
   Public: h("Public"),
   MembersOnly: h("MembersOnly"),
+  Open: h("Open"),
+  approveFollowers: h("approveFollowers"),
+  fediverseReplies: h("fediverseReplies"),
   // membership
   memberOf: h("memberOf"),
   role: h("role"),
@@ -59,6 +69,13 @@ export const H = {
   editOp: h("editOp"),
   deleted: h("deleted"),
   deletedBy: h("deletedBy"),
+  // bridges
+  BridgeGrant: h("BridgeGrant"),
+  BridgeLink: h("BridgeLink"),
+  capability: h("capability"),
+  grantee: h("grantee"),
+  peerActor: h("peerActor"),
+  peerInbox: h("peerInbox"),
   // the operation log
   Operation: h("Operation"),
   origin: h("origin"),
@@ -69,6 +86,18 @@ export const H = {
   avatarType: h("avatarType"),
   avatarHash: h("avatarHash"),
   profileProof: h("profileProof"),
+  // fediverse followers of a channel (graph {origin}/followers)
+  Follower: h("Follower"),
+  followActivity: h("followActivity"),
+  followState: h("followState"),
+  Pending: h("Pending"),
+  Accepted: h("Accepted"),
+  Rejected: h("Rejected"),
+  answer: h("answer"),
+  answerDue: h("answerDue"),
+  software: h("software"),
+  // authors of fediverse replies (graph {origin}/remote-actors)
+  RemoteActor: h("RemoteActor"),
   // invites
   code: h("code"),
   expires: h("expires"),
@@ -97,6 +126,7 @@ export function harmonyContext(): Record<string, unknown> {
     Delete: "as:Delete",
     Public: "harmony:Public",
     MembersOnly: "harmony:MembersOnly",
+    Open: "harmony:Open",
     Owner: "harmony:Owner",
     Admin: "harmony:Admin",
     MemberRole: "harmony:MemberRole",
@@ -124,18 +154,44 @@ export function harmonyContext(): Record<string, unknown> {
     avatarType: "harmony:avatarType",
     avatarHash: "harmony:avatarHash",
     code: "harmony:code",
-    expires: { "@id": "harmony:expires", "@type": "xsd:dateTime" },
+    // Not "expires": the zcap context defines that term, and protected terms must not clash.
+    inviteExpires: { "@id": "harmony:expires", "@type": "xsd:dateTime" },
     maxUses: { "@id": "harmony:maxUses", "@type": "xsd:integer" },
     uses: { "@id": "harmony:uses", "@type": "xsd:integer" },
     revoked: { "@id": "harmony:revoked", "@type": "xsd:boolean" },
-    proof: { "@id": "https://w3id.org/security#proof", "@type": "@json" },
+    // Exactly as the Data Integrity and zcap contexts define it, so the three can be used together.
+    proof: { "@id": "https://w3id.org/security#proof", "@type": "@id", "@container": "@graph" },
     Operation: "harmony:Operation",
+    BridgeGrant: "harmony:BridgeGrant",
+    BridgeLink: "harmony:BridgeLink",
+    bridgeCapability: { "@id": "harmony:capability", "@type": "@json" },
+    grantee: { "@id": "harmony:grantee", "@type": "@id" },
+    peerActor: { "@id": "harmony:peerActor", "@type": "@id" },
+    peerInbox: { "@id": "harmony:peerInbox", "@type": "@id" },
+    envelope: { "@id": "harmony:envelope", "@type": "@json" },
     origin: { "@id": "harmony:origin", "@type": "@id" },
     seq: { "@id": "harmony:seq", "@type": "xsd:integer" },
     document: { "@id": "harmony:document", "@type": "@json" },
     editLamport: { "@id": "harmony:editLamport", "@type": "xsd:integer" },
     editOp: { "@id": "harmony:editOp", "@type": "@id" },
     profileProof: { "@id": "harmony:profileProof", "@type": "@json" },
+    approveFollowers: { "@id": "harmony:approveFollowers", "@type": "xsd:boolean" },
+    fediverseReplies: { "@id": "harmony:fediverseReplies", "@type": "@vocab" },
+    Follower: "harmony:Follower",
+    Pending: "harmony:Pending",
+    Accepted: "harmony:Accepted",
+    Rejected: "harmony:Rejected",
+    RemoteActor: "harmony:RemoteActor",
+    followActivity: { "@id": "harmony:followActivity", "@type": "@id" },
+    followState: { "@id": "harmony:followState", "@type": "@vocab" },
+    answer: { "@id": "harmony:answer", "@type": "@id" },
+    answerDue: { "@id": "harmony:answerDue", "@type": "xsd:boolean" },
+    software: "harmony:software",
+    preferredUsername: "as:preferredUsername",
+    url: { "@id": "as:url", "@type": "@id" },
+    icon: { "@id": "as:icon", "@type": "@id" },
+    inbox: { "@id": "http://www.w3.org/ns/ldp#inbox", "@type": "@id" },
+    sharedInbox: { "@id": "as:sharedInbox", "@type": "@id" },
   };
   return { "@context": terms };
 }

@@ -16,6 +16,8 @@ export function hueOf(did: string): number {
 
 export function displayName(did: string, profile: ProfileInfo | null | undefined): string {
   if (profile?.name) return profile.name;
+  if (profile?.remote) return profile.remote.handle;
+  if (/^https?:/.test(did)) return did.replace(/^https?:\/\//, "");
   const key = did.replace(/^did:key:/, "");
   return `${key.slice(0, 8)}…${key.slice(-4)}`;
 }
@@ -64,8 +66,10 @@ export function MessageItem(props: {
   const { message, viewer } = props;
   const mine = viewer?.did === message.author;
   const moderator = viewer?.role === "admin" || viewer?.role === "owner";
-  const canEdit = mine && viewer?.role !== null;
-  const canDelete = (mine && viewer?.role !== null) || moderator;
+  // A reply from the fediverse is changed only by its author, on their own server.
+  const local = !/^https?:/.test(message.author);
+  const canEdit = local && mine && viewer?.role !== null;
+  const canDelete = local && ((mine && viewer?.role !== null) || moderator);
   return (
     <article
       class="message"
@@ -80,9 +84,23 @@ export function MessageItem(props: {
       <Avatar did={message.author} profile={props.author} />
       <div class="message-body">
         <header>
-          <a class="author" href={`/members/${encodeURIComponent(message.author)}`}>
-            {displayName(message.author, props.author)}
-          </a>
+          {/^https?:/.test(message.author)
+            ? (
+              // A fediverse author: their profile is on their own server.
+              <a
+                class="author remote"
+                href={props.author?.remote?.url ?? message.author}
+                title={props.author?.remote?.handle}
+                rel="noopener noreferrer nofollow ugc"
+              >
+                {displayName(message.author, props.author)}
+              </a>
+            )
+            : (
+              <a class="author" href={`/members/${encodeURIComponent(message.author)}`}>
+                {displayName(message.author, props.author)}
+              </a>
+            )}
           <time datetime={message.published}>{message.published.slice(0, 16).replace("T", " ")}</time>
           {message.updated ? <span class="edited" title={`edited ${message.updated}`}>(edited)</span> : null}
         </header>

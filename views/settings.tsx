@@ -1,6 +1,7 @@
 import type { MemberListing } from "../server/members.ts";
-import type { ChannelInfo, CommunityInfo, InviteInfo, Role } from "../server/model.ts";
+import type { ChannelInfo, CommunityInfo, FollowerInfo, InviteInfo, Role } from "../server/model.ts";
 import { Page } from "./layout.tsx";
+import { type BridgesData, BridgesSection } from "./bridges.tsx";
 
 export interface SettingsData {
   community: CommunityInfo;
@@ -10,7 +11,59 @@ export interface SettingsData {
   viewerRole: Role;
   csrfToken: string | null;
   me: string;
+  /** Fediverse followers and pending follow requests, by channel id. */
+  followers: Record<string, { followers: FollowerInfo[]; pending: FollowerInfo[] }>;
+  /** Bridged channels: capabilities granted to and installed from other instances. */
+  bridges: Omit<BridgesData, "channels">;
   notice?: string;
+}
+
+/** A fediverse actor as people know it: @name@server. */
+function handleOf(actor: string): string {
+  try {
+    const url = new URL(actor);
+    const name = url.pathname.split("/").filter(Boolean).pop() ?? "";
+    return `${name.replace(/^@/, "")}@${url.host}`;
+  } catch {
+    return actor;
+  }
+}
+
+function FediverseFollowers(props: {
+  channel: ChannelInfo;
+  followers: { followers: FollowerInfo[]; pending: FollowerInfo[] } | undefined;
+}) {
+  const { channel } = props;
+  const followers = props.followers?.followers ?? [];
+  const pending = props.followers?.pending ?? [];
+  if (followers.length === 0 && pending.length === 0) return null;
+  return (
+    <div class="fediverse-followers">
+      <p class="muted">
+        {followers.length} fediverse follower{followers.length === 1 ? "" : "s"}
+        {pending.length ? ` · ${pending.length} waiting for approval` : ""}
+      </p>
+      {pending.length
+        ? (
+          <ul class="settings-list" aria-label={`Follow requests for #${channel.name}`}>
+            {pending.map((f) => (
+              <li class="row">
+                <a href={f.actor} rel="noopener noreferrer nofollow" target="_blank">{handleOf(f.actor)}</a>
+                <form hx-post={`/ui/channels/${channel.id}/followers/approve`} {...target} class="inline">
+                  <input type="hidden" name="actor" value={f.actor} />
+                  <button type="submit">Approve</button>
+                </form>
+                <form hx-post={`/ui/channels/${channel.id}/followers/reject`} {...target} class="inline">
+                  <input type="hidden" name="actor" value={f.actor} />
+                  <button type="submit" class="danger">Reject</button>
+                </form>
+              </li>
+            ))}
+          </ul>
+        )
+        : null}
+    </div>
+  );
 }
 
 const target = { "hx-target": "#settings", "hx-swap": "outerHTML" };
@@ -54,8 +107,25 @@ export function SettingsPanel(props: SettingsData) {
                   <option value="public" selected={c.visibility === "public"}>Public</option>
                   <option value="members" selected={c.visibility === "members"}>Members only</option>
                 </select>
+                <input type="hidden" name="fediverse" value="1" />
+                <label class="visually-hidden" for={`replies-${c.id}`}>
+                  Replies from the fediverse in #{c.name}
+                </label>
+                <select id={`replies-${c.id}`} name="fediverseReplies" title="Replies from the fediverse">
+                  <option value="members" selected={c.fediverseReplies === "members"}>
+                    Fediverse replies: refused
+                  </option>
+                  <option value="open" selected={c.fediverseReplies === "open"}>
+                    Fediverse replies: welcome
+                  </option>
+                </select>
+                <label class="checkbox">
+                  <input type="checkbox" name="approveFollowers" value="true" checked={c.approveFollowers} />
+                  Approve fediverse followers
+                </label>
                 <button type="submit">Save</button>
               </form>
+              <FediverseFollowers channel={c} followers={props.followers[c.id]} />
               <div class="row-actions">
                 <button
                   type="button"
@@ -164,6 +234,8 @@ export function SettingsPanel(props: SettingsData) {
           </section>
         )
         : null}
+
+      <BridgesSection channels={props.channels} {...props.bridges} />
 
       {owner
         ? (

@@ -26,6 +26,8 @@ export const OPTIONS = {
   ids: "flag",
   expires: "value",
   uses: "value",
+  to: "value",
+  actions: "value",
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

@@ -35,9 +35,13 @@ import {
   postMessage,
   signedDocuments,
 } from "../messages.ts";
+import { approveFollower, followRequests, rejectFollower } from "../followers.ts";
 import { memberOf, requireRead, requireRole } from "../permissions.ts";
 import { MAX_AVATAR_BYTES, setProfile, signedProfile } from "../profiles.ts";
 import type { AppEnv } from "./env.ts";
+import { installBridge, listBridges, offerBridge, revokeBridge } from "../bridges.ts";
+import { stateHash, versionVector } from "../replication.ts";
+
 import { sessionCookieName } from "./middleware.ts";
 import { liveStream } from "./live.ts";
 import type { ChannelEvent } from "../events.ts";
@@ -217,6 +221,19 @@ export function apiRoutes(): Hono<AppEnv> {
     const body = await jsonBody(c);
     return c.json(await updateChannel(c.get("harmony"), c.get("actor"), c.req.param("id"), body));
   });
+  // ---- fediverse followers of a channel (admins)
+  api.get(
+    "/channels/:id/followers",
+    async (c) => c.json(await followRequests(c.get("harmony"), c.get("actor"), c.req.param("id"))),
+  );
+  api.post("/channels/:id/followers/approve", async (c) => {
+    const body = await jsonBody(c);
+    return c.json(await approveFollower(c.get("harmony"), c.get("actor"), c.req.param("id"), body.actor));
+  });
+  api.post("/channels/:id/followers/reject", async (c) => {
+    const body = await jsonBody(c);
+    return c.json(await rejectFollower(c.get("harmony"), c.get("actor"), c.req.param("id"), body.actor));
+  });
   api.delete("/channels/:id", async (c) => {
     await deleteChannel(c.get("harmony"), c.get("actor"), c.req.param("id"));
     return c.body(null, 204);
@@ -287,6 +304,33 @@ export function apiRoutes(): Hono<AppEnv> {
         body.delete,
       ),
     );
+  });
+
+  // ---- bridges and replication state
+  api.get("/channels/:id/state", async (c) => {
+    const h = c.get("harmony");
+    const channel = await findChannel(h, c.req.param("id"));
+    await requireRead(h, c.get("actor"), channel);
+    const state = await stateHash(h.db, channel.iri);
+    return c.json({ channel: channel.iri, ...state, versionVector: await versionVector(h.db, channel.iri) });
+  });
+  api.post("/channels/:id/bridge-offers", async (c) => {
+    const body = await jsonBody(c);
+    const grant = await offerBridge(c.get("harmony"), c.get("actor"), c.req.param("id"), {
+      to: body.to,
+      expiresIn: body.expiresIn,
+      actions: body.actions,
+    });
+    return c.json(grant, 201);
+  });
+  api.get("/bridges", async (c) => c.json(await listBridges(c.get("harmony"), c.get("actor"))));
+  api.post("/bridges", async (c) => {
+    const body = await jsonBody(c);
+    return c.json(await installBridge(c.get("harmony"), c.get("actor"), body.capability), 201);
+  });
+  api.delete("/bridges/:id", async (c) => {
+    const outcome = await revokeBridge(c.get("harmony"), c.get("actor"), c.req.param("id"));
+    return c.json({ id: c.req.param("id"), outcome });
   });
 
   // ---- export

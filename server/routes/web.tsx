@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import { deleteCookie } from "hono/cookie";
 import { closeSession } from "../auth.ts";
 import {
+  type ChannelUpdate,
   createChannel,
   deleteChannel,
   findChannel,
@@ -25,6 +26,7 @@ import {
   revokeInvite,
   setRole,
 } from "../members.ts";
+import { approveFollower, channelFollowers, rejectFollower } from "../followers.ts";
 import { changesSince, history, latestRevision } from "../messages.ts";
 import { memberOf, requireRead, requireRole } from "../permissions.ts";
 import { getAvatar } from "../profiles.ts";
@@ -32,8 +34,9 @@ import { ChatPage, OlderMessages } from "../../views/chat.tsx";
 import { IdentityPage } from "../../views/identity.tsx";
 import { ClaimPage, InvitePage, MemberPage, ProfilePage } from "../../views/pages.tsx";
 import { messageDomId, MessageItem, type Viewer } from "../../views/parts.tsx";
-import { SettingsPage, SettingsPanel } from "../../views/settings.tsx";
+import { type SettingsData, SettingsPage, SettingsPanel } from "../../views/settings.tsx";
 import type { AppEnv } from "./env.ts";
+import { installBridge, listBridges, offerBridge, revokeBridge } from "../bridges.ts";
 import { liveStream } from "./live.ts";
 import { sessionCookieName } from "./middleware.ts";
 
@@ -65,14 +68,23 @@ function safeReturn(path: string | undefined): string {
   return path && /^\/[A-Za-z0-9/_\-.~%?=&]*$/.test(path) && !path.startsWith("//") ? path : "/";
 }
 
-async function settingsData(c: C, notice?: string) {
+async function settingsData(c: C, notice?: string, offered?: { id: string; json: string }) {
   const h = c.get("harmony");
   const actor = c.get("actor");
   const me = await requireRole(h, actor, "admin", "change the community's settings");
   const snapshot = await h.snapshot();
+  const followers: SettingsData["followers"] = {};
+  for (const channel of snapshot.channels) {
+    const all = await channelFollowers(h, channel.iri);
+    followers[channel.id] = {
+      followers: all.filter((f) => f.state === "accepted"),
+      pending: all.filter((f) => f.state === "pending"),
+    };
+  }
   return {
     community: await getCommunity(h),
     channels: snapshot.channels,
+    followers,
     invites: (await listInvites(h, actor)).map((i) => ({
       ...i,
       state: inviteState(i),
@@ -82,6 +94,7 @@ async function settingsData(c: C, notice?: string) {
     viewerRole: me.role,
     csrfToken: csrfOf(c),
     me: me.did,
+    bridges: { ...await listBridges(h, actor), offered: offered ?? null },
     notice,
   };
 }
@@ -285,6 +298,33 @@ export function webRoutes(): Hono<AppEnv> {
       return c.html(<SettingsPanel {...await settingsData(c, notice)} />);
     });
 
+  web.post("/ui/bridges/offer", async (c) => {
+    const body = await form(c);
+    const grant = await offerBridge(c.get("harmony"), c.get("actor"), body.channel ?? "", {
+      to: body.to,
+      expiresIn: body.expiresIn ? Number(body.expiresIn) : undefined,
+    });
+    const offered = { id: grant.id, json: JSON.stringify(grant.capability, null, 2) };
+    return c.html(
+      <SettingsPanel
+        {...await settingsData(c, "Capability created: send it to the peer's admin.", offered)}
+      />,
+    );
+  });
+  settingsAction("/ui/bridges/install", async (c, body) => {
+    let capability: unknown;
+    try {
+      capability = JSON.parse(body.capability ?? "");
+    } catch {
+      throw new HarmonyError(400, "malformed_capability", "the capability is not valid JSON");
+    }
+    const link = await installBridge(c.get("harmony"), c.get("actor"), capability);
+    return `Installed: this channel now delivers to ${link.peerInbox}.`;
+  });
+  settingsAction("/ui/bridges/revoke", async (c) => {
+    const outcome = await revokeBridge(c.get("harmony"), c.get("actor"), c.req.query("id") ?? "");
+    return outcome === "revoked" ? "Capability revoked." : "Bridge removed.";
+  });
   settingsAction("/ui/community", async (c, body) => {
     await updateCommunity(c.get("harmony"), c.get("actor"), {
       name: body.name,
@@ -301,8 +341,22 @@ export function webRoutes(): Hono<AppEnv> {
     return `Created #${channel.name}.`;
   });
   settingsAction("/ui/channels/:id", async (c, body) => {
-    const channel = await updateChannel(c.get("harmony"), c.get("actor"), c.req.param("id")!, body);
+    const update: ChannelUpdate = { name: body.name, topic: body.topic, visibility: body.visibility };
+    // The form's fediverse fields (an unchecked box sends nothing, hence the marker field).
+    if (body.fediverse === "1") {
+      update.approveFollowers = body.approveFollowers === "true";
+      update.fediverseReplies = body.fediverseReplies;
+    }
+    const channel = await updateChannel(c.get("harmony"), c.get("actor"), c.req.param("id")!, update);
     return `Saved #${channel.name}.`;
+  });
+  settingsAction("/ui/channels/:id/followers/approve", async (c, body) => {
+    const follower = await approveFollower(c.get("harmony"), c.get("actor"), c.req.param("id")!, body.actor);
+    return `${follower.actor} now follows the channel.`;
+  });
+  settingsAction("/ui/channels/:id/followers/reject", async (c, body) => {
+    const follower = await rejectFollower(c.get("harmony"), c.get("actor"), c.req.param("id")!, body.actor);
+    return `Refused ${follower.actor}.`;
   });
   settingsAction("/ui/channels/:id/move", async (c) => {
     const h = c.get("harmony");

@@ -1,0 +1,222 @@
+/**
+ * The ActivityStreams objects this instance publishes, built from the
+ * domain's state: Notes from messages, and for every operation of a public
+ * channel its activity (Create, Update, Delete) and the channel's Announce
+ * of it. They are built the same way when sent and when fetched at their
+ * id, so a receiver that re-fetches gets what it was sent (minus the
+ * signatures). Ids are derived from the operation, never random: a
+ * re-send after a crash is the same activity.
+ */
+import {
+  Accept,
+  Activity,
+  Announce,
+  Create,
+  Delete,
+  Follow,
+  Note,
+  type Object as ApObject,
+  Reject,
+  Source,
+  Tombstone,
+  Update,
+} from "@fedify/vocab";
+import { eq } from "drizzle-orm";
+import { messageIndex, opLog } from "../db/schema.ts";
+import type { Harmony } from "../server/harmony.ts";
+import type { ChannelInfo, FollowerInfo, MessageView } from "../server/model.ts";
+import { type IndexRow, toView } from "../server/oplog.ts";
+import type { RemoteOpDocument } from "../server/remoteMessages.ts";
+import type { SignedDelete } from "../server/signed.ts";
+import { renderMarkdown } from "../views/markdown.ts";
+import {
+  acceptUri,
+  actorUri,
+  type AnnounceShape,
+  announceUri,
+  createUri,
+  deleteUri,
+  followersUri,
+  memberIdentifier,
+  noteIdOf,
+  noteKey,
+  opKey,
+  PUBLIC,
+  rejectUri,
+  updateUri,
+} from "./uris.ts";
+
+export type OpRow = typeof opLog.$inferSelect;
+
+const url = (value: string) => new URL(value);
+const instant = (value: string) => Temporal.Instant.from(new Date(value).toISOString());
+
+/** The Person actor of a member (or of a fediverse author, whose actor is their own IRI). */
+export function authorUri(origin: string, author: string): string {
+  return author.startsWith("did:key:") ? actorUri(origin, memberIdentifier(author)) : author;
+}
+
+/** The Group actor of a channel. */
+export const groupUri = (h: Harmony, channel: ChannelInfo) => actorUri(h.config.origin, channel.id);
+
+/** FEP-1b12 addressing: public, to the group's followers, with the group as audience. */
+function addressing(h: Harmony, channel: ChannelInfo) {
+  const group = groupUri(h, channel);
+  return {
+    tos: [url(PUBLIC)],
+    ccs: [url(group), url(followersUri(h.config.origin, channel.id))],
+    audience: url(group),
+  };
+}
+
+/** A message written here, as a Note (null for messages from the fediverse: they are not ours to serve). */
+export function noteOf(h: Harmony, channel: ChannelInfo, message: MessageView): Note | null {
+  const key = noteKey(message.id);
+  if (!key || message.deleted) return null;
+  const origin = h.config.origin;
+  return new Note({
+    id: url(noteIdOf(origin, message.id)),
+    attribution: url(authorUri(origin, message.author)),
+    content: renderMarkdown(message.content),
+    mediaType: "text/html",
+    source: new Source({ content: message.content, mediaType: "text/markdown" }),
+    published: instant(message.published),
+    updated: message.updated ? instant(message.updated) : null,
+    url: url(`${origin}/channels/${channel.id}#m-${key}`),
+    ...addressing(h, channel),
+  });
+}
+
+async function messageRow(h: Harmony, id: string): Promise<IndexRow | null> {
+  const [row] = await h.db.select().from(messageIndex).where(eq(messageIndex.id, id));
+  return row ?? null;
+}
+
+export async function opById(h: Harmony, opId: string): Promise<OpRow | null> {
+  const [row] = await h.db.select().from(opLog).where(eq(opLog.id, opId));
+  return row ?? null;
+}
+
+/** A public channel by IRI, or null (unknown, or members-only: nothing of it is published). */
+export async function publicChannel(h: Harmony, channelIri: string): Promise<ChannelInfo | null> {
+  const channel = (await h.snapshot()).channels.find((c) => c.iri === channelIri);
+  return channel && channel.visibility === "public" ? channel : null;
+}
+
+/** The message an operation made or changed, as it is now, if it still shows. */
+async function liveMessage(h: Harmony, op: OpRow): Promise<MessageView | null> {
+  const row = await messageRow(h, op.target);
+  return row && !row.deleted ? toView(row) : null;
+}
+
+/**
+ * The activity behind an operation: Create(Note) for a post, Update(Note)
+ * for the edit that currently wins, Delete(Tombstone) for a deletion;
+ * for a fediverse reply, the activity as its author's server sent it.
+ * Null when the operation no longer shows (its message was deleted, or
+ * another edit won).
+ */
+export async function activityOf(h: Harmony, channel: ChannelInfo, op: OpRow): Promise<Activity | null> {
+  const origin = h.config.origin;
+  const key = opKey(op.id);
+  if (op.kind === "Remote") {
+    const doc = JSON.parse(op.document) as RemoteOpDocument;
+    if (doc.action !== "Delete" && !(await liveMessage(h, op))) return null;
+    try {
+      return await Activity.fromJsonLd(doc.activity);
+    } catch {
+      return null;
+    }
+  }
+  if (op.kind === "Delete") {
+    const doc = JSON.parse(op.document) as SignedDelete;
+    if (!noteKey(op.target)) return null;
+    return new Delete({
+      id: url(deleteUri(origin, key)),
+      actor: url(authorUri(origin, doc.actor)),
+      object: new Tombstone({ id: url(noteIdOf(origin, op.target)) }),
+      published: instant(doc.published),
+      ...addressing(h, channel),
+    });
+  }
+  const message = await liveMessage(h, op);
+  if (!message) return null;
+  const note = noteOf(h, channel, message);
+  if (!note) return null;
+  if (op.kind === "Message") {
+    return new Create({
+      id: url(createUri(origin, key)),
+      actor: url(authorUri(origin, message.author)),
+      object: note,
+      published: instant(message.published),
+      ...addressing(h, channel),
+    });
+  }
+  if (op.kind === "Update") {
+    const row = await messageRow(h, op.target);
+    if (row?.editOp !== op.id) return null;
+    return new Update({
+      id: url(updateUri(origin, key)),
+      actor: url(authorUri(origin, message.author)),
+      object: note,
+      published: message.updated ? instant(message.updated) : null,
+      ...addressing(h, channel),
+    });
+  }
+  return null;
+}
+
+/** The object a microblog-shaped Announce boosts: the Note itself (its IRI for a fediverse reply). */
+async function boostedObject(h: Harmony, channel: ChannelInfo, op: OpRow): Promise<ApObject | URL | null> {
+  const message = await liveMessage(h, op);
+  if (!message) return null;
+  return noteOf(h, channel, message) ?? url(message.id);
+}
+
+/**
+ * The shape a post takes for a follower: "activity" (FEP-1b12) or
+ * "object" (a boost of the Note). Edits and deletions are announced as
+ * activities for everyone: there is no other way to say them.
+ */
+export function shapeFor(op: OpRow, follower: "group-aware" | "microblog"): AnnounceShape {
+  const creates = op.kind === "Message" ||
+    (op.kind === "Remote" && (JSON.parse(op.document) as RemoteOpDocument).action === "Create");
+  return follower === "microblog" && creates ? "object" : "activity";
+}
+
+/** The channel's Announce of an operation, in the given shape; null if nothing should be announced. */
+export async function announceOf(
+  h: Harmony,
+  channel: ChannelInfo,
+  op: OpRow,
+  shape: AnnounceShape,
+): Promise<Announce | null> {
+  if (shape === "object" && shapeFor(op, "microblog") !== "object") return null;
+  const object = shape === "object" ? await boostedObject(h, channel, op) : await activityOf(h, channel, op);
+  if (!object) return null;
+  const group = groupUri(h, channel);
+  const doc = JSON.parse(op.document) as { published?: string };
+  return new Announce({
+    id: url(announceUri(h.config.origin, opKey(op.id), shape)),
+    actor: url(group),
+    object,
+    published: doc.published ? instant(doc.published) : null,
+    tos: [url(PUBLIC)],
+    ccs: [url(followersUri(h.config.origin, channel.id))],
+    audience: url(group),
+  });
+}
+
+/** Our answer to a Follow: an Accept or a Reject from the channel's Group, embedding the Follow. */
+export function answerOf(h: Harmony, channel: ChannelInfo, follower: FollowerInfo): Accept | Reject | null {
+  if (follower.state === "pending") return null;
+  const group = url(groupUri(h, channel));
+  const values = {
+    actor: group,
+    object: new Follow({ id: url(follower.followId), actor: url(follower.actor), object: group }),
+    to: url(follower.actor),
+  };
+  return follower.state === "accepted"
+    ? new Accept({ id: url(acceptUri(h.config.origin, follower.answer)), ...values })
+    : new Reject({ id: url(rejectUri(h.config.origin, follower.answer)), ...values });
+}

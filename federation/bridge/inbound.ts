@@ -1,0 +1,226 @@
+/**
+ * A channel inbox as a bridge: a POST that carries a capability invocation
+ * is answered here, before Fedify sees it. It is accepted only when the
+ * capability chain verifies up to our community's root for exactly this
+ * inbox, the action is allowed, nothing in the chain is expired or
+ * revoked, the invocation is fresh and not a replay, and the operation's
+ * own author signature verifies. Anything else is refused with 401 or 403
+ * and a reason, is logged, and stores nothing.
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import { lt } from "drizzle-orm";
+import { seenInvocations } from "../../db/schema.ts";
+import { bridgeState, chainRevoked } from "../../server/bridges.ts";
+import { findChannel } from "../../server/channels.ts";
+import { communityKey } from "../../server/capabilities/communityKey.ts";
+import { verifyInvocation } from "../../server/capabilities/zcap.ts";
+import { HarmonyError } from "../../server/errors.ts";
+import type { Harmony } from "../../server/harmony.ts";
+import type { ChannelInfo } from "../../server/model.ts";
+import { type Envelope, type OpDocument, opIdOf } from "../../server/oplog.ts";
+import { opsSince, versionVector } from "../../server/replication.ts";
+import { verifySigned } from "../../server/signed.ts";
+import type { AppEnv } from "../../server/routes/env.ts";
+import { actionOf } from "./activity.ts";
+import type { PeerKeys } from "./peers.ts";
+
+const MAX_BODY_BYTES = 256 * 1024;
+/** How old (or early) an invocation may be; seen proofs are remembered this long. */
+export const FRESHNESS_SECONDS = 300;
+
+const inboxPath = /^\/ap\/actors\/([a-z2-7]{10})\/inbox$/;
+
+function refuse(c: Context, status: 400 | 401 | 403 | 404 | 409 | 413 | 422, code: string, message: string) {
+  return c.json({ error: code, message }, status);
+}
+
+function hasInvocationProof(body: unknown): boolean {
+  const proof = (body as { proof?: unknown })?.proof;
+  const proofs = Array.isArray(proof) ? proof : [proof];
+  return proofs.some((p) => (p as { proofPurpose?: unknown })?.proofPurpose === "capabilityInvocation");
+}
+
+function parseEnvelope(value: unknown): Envelope | null {
+  const e = value as Record<string, unknown> | null;
+  if (typeof e !== "object" || e === null) return null;
+  if (typeof e.origin !== "string" || !/^https?:\/\/[^/]+$/.test(e.origin)) return null;
+  if (!Number.isSafeInteger(e.seq) || (e.seq as number) < 1) return null;
+  if (!Number.isSafeInteger(e.lamport) || (e.lamport as number) < 1) return null;
+  return { origin: e.origin, seq: e.seq as number, lamport: e.lamport as number };
+}
+
+const kindOfType: Record<string, OpDocument["type"]> = {
+  Create: "Message",
+  Update: "Update",
+  Delete: "Delete",
+};
+
+const SWEEP_MS = 60_000;
+const lastSweep = new WeakMap<Harmony, number>();
+
+/**
+ * Remembers a Sync invocation's proof; false when it was already seen (a
+ * replay). (Operations record theirs with the operation, in one write.)
+ */
+async function firstSighting(h: Harmony, proofValue: string, expires: number): Promise<boolean> {
+  const now = Date.now();
+  const sweep = now - (lastSweep.get(h) ?? 0) > SWEEP_MS;
+  if (sweep) lastSweep.set(h, now);
+  return await h.database.write(async (tx) => {
+    // Proofs past their freshness can never be accepted again: forget them now and then.
+    if (sweep) await tx.delete(seenInvocations).where(lt(seenInvocations.expires, now));
+    const inserted = await tx.insert(seenInvocations).values({ proofValue, expires }).onConflictDoNothing();
+    return inserted.rowsAffected === 1;
+  });
+}
+
+/** The channels whose signed operations may arrive through this channel's bridges. */
+async function meshChannels(h: Harmony, channel: ChannelInfo): Promise<Set<string>> {
+  const { grants, links } = await bridgeState(h);
+  const peers = [
+    ...grants.filter((g) => g.channel === channel.iri).map((g) => g.grantee),
+    ...links.filter((l) => l.channel === channel.iri).map((l) => l.peerActor),
+  ];
+  // A peer channel actor /ap/actors/{id} posts messages signed for /channels/{id} on its origin.
+  return new Set([
+    channel.iri,
+    ...peers.map((actor) => actor.replace(/\/ap\/actors\/([^/]+)$/, "/channels/$1")),
+  ]);
+}
+
+export function bridgeInbox(h: Harmony, peers: PeerKeys): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const match = c.req.method === "POST" ? inboxPath.exec(c.req.path) : null;
+    if (!match) return await next();
+    const length = Number(c.req.header("content-length") ?? "0");
+    if (length > MAX_BODY_BYTES) {
+      return refuse(c, 413, "too_large", `an inbox accepts at most ${MAX_BODY_BYTES} bytes`);
+    }
+    let body: Record<string, unknown>;
+    try {
+      const text = await c.req.raw.clone().text();
+      if (text.length > MAX_BODY_BYTES) {
+        return refuse(c, 413, "too_large", `an inbox accepts at most ${MAX_BODY_BYTES} bytes`);
+      }
+      body = JSON.parse(text);
+    } catch {
+      return await next(); // not JSON: Fedify answers that
+    }
+    if (!hasInvocationProof(body)) return await next();
+    try {
+      return await handle(c, h, peers, match[1], body);
+    } catch (error) {
+      if (error instanceof HarmonyError) {
+        console.warn(`bridge: refused ${String(body.type)} from ${String(body.actor)}: ${error.message}`);
+        return refuse(c, error.status as 401, error.code, error.message);
+      }
+      throw error;
+    }
+  };
+}
+
+async function handle(
+  c: Context,
+  h: Harmony,
+  peers: PeerKeys,
+  channelId: string,
+  body: Record<string, unknown>,
+) {
+  const channel = await findChannel(h, channelId).catch(() => null);
+  if (!channel) throw new HarmonyError(404, "not_found", "there is no such channel here");
+  const action = actionOf[String(body.type)];
+  if (!action) {
+    throw new HarmonyError(
+      422,
+      "unsupported_activity",
+      `a bridge does not carry ${String(body.type)} activities`,
+    );
+  }
+  const target = h.iris.channelInbox(channel.id);
+  const community = await communityKey(h);
+  const result = await verifyInvocation(body, {
+    expectedTarget: target,
+    expectedAction: action,
+    rootControllerOf: (t: string) => (t === target ? community.did : null),
+    isRevoked: async (ids: string[]) => (await chainRevoked(h, ids, channel.iri)) !== null,
+    resolveHttpsController: (url: string) => peers.resolve(url),
+    freshnessSeconds: FRESHNESS_SECONDS,
+  });
+  if (!result.verified) {
+    throw new HarmonyError(
+      result.status,
+      result.status === 401 ? "invalid_invocation" : "capability_refused",
+      result.reason,
+    );
+  }
+  if (body.actor !== result.invoker) {
+    throw new HarmonyError(
+      401,
+      "invalid_invocation",
+      "the activity's actor is not the one who invoked the capability",
+    );
+  }
+  const invocation = {
+    proofValue: result.proofValue,
+    expires: Math.max(Date.parse(result.created), Date.now()) + 2 * FRESHNESS_SECONDS * 1000,
+  };
+
+  if (action === "sync") {
+    if (!(await firstSighting(h, invocation.proofValue, invocation.expires))) {
+      throw new HarmonyError(
+        401,
+        "replayed_invocation",
+        "this invocation was already used; each delivery must be signed anew",
+      );
+    }
+    const request = (body.object ?? {}) as { versionVector?: unknown; after?: unknown };
+    const vector = request.versionVector;
+    if (typeof vector !== "object" || vector === null || Array.isArray(vector)) {
+      throw new HarmonyError(422, "malformed_activity", "a Sync carries the requester's versionVector");
+    }
+    const after = request.after as { origin?: unknown; seq?: unknown } | null | undefined;
+    const page = await opsSince(h.db, channel.iri, vector as Record<string, number>, {
+      after: after && typeof after.origin === "string" && Number.isSafeInteger(after.seq)
+        ? { origin: after.origin, seq: after.seq as number }
+        : null,
+    });
+    return c.json({ ...page, versionVector: await versionVector(h.db, channel.iri) });
+  }
+
+  const kind = kindOfType[String(body.type)];
+  const envelope = parseEnvelope(body.envelope);
+  if (!envelope) {
+    throw new HarmonyError(
+      422,
+      "malformed_activity",
+      "the operation's envelope (origin, seq, lamport) is missing or invalid",
+    );
+  }
+  const doc = await verifySigned(kind, body.object).catch((error) => {
+    throw error instanceof HarmonyError && error.status === 401
+      ? new HarmonyError(
+        401,
+        "bad_author_signature",
+        `the operation's author signature does not verify: ${error.message}`,
+      )
+      : error;
+  }) as OpDocument;
+  // A message signed for one of the channels bridged here, or relayed by a
+  // peer from a further instance's channel (made there, signed for it).
+  const relayed = new URL(doc.channel).origin === envelope.origin && envelope.origin !== h.config.origin;
+  if (!relayed && !(await meshChannels(h, channel)).has(doc.channel)) {
+    throw new HarmonyError(
+      403,
+      "capability_refused",
+      "the operation was signed for a channel that is not bridged here",
+    );
+  }
+  const outcome = await h.ops.submit({
+    doc,
+    opId: await opIdOf(doc),
+    channel: channel.iri,
+    envelope,
+    invocation,
+  });
+  return c.json({ status: outcome.status, id: outcome.opId }, outcome.status === "duplicate" ? 200 : 202);
+}

@@ -1,0 +1,26 @@
+/**
+ * Bridged channels: capability-gated inbound operations (inbound.ts),
+ * delivery to bridge peers and anti-entropy (outbound.ts).
+ */
+import type { MiddlewareHandler } from "hono";
+import type { Harmony } from "../../server/harmony.ts";
+import type { AppEnv } from "../../server/routes/env.ts";
+import { bridgeInbox } from "./inbound.ts";
+import { BridgeDeliveries } from "./outbound.ts";
+import { PeerKeys } from "./peers.ts";
+
+export interface BridgeLayer {
+  /** Runs before Fedify: answers capability-invoked POSTs to channel inboxes, passes the rest on. */
+  middleware: MiddlewareHandler<AppEnv>;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createBridgeLayer(h: Harmony, _federation?: unknown): BridgeLayer {
+  const deliveries = new BridgeDeliveries(h);
+  return {
+    middleware: bridgeInbox(h, new PeerKeys(h)),
+    start: () => deliveries.start(),
+    close: () => deliveries.close(),
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * The ActivityPub layer of an instance (see FEDERATION.md): the Fedify
+ * Federation with its handlers, the outbound delivery to fediverse
+ * followers, and the bridge layer (federation/bridge/), whose middleware
+ * runs first.
+ */
+import type { MiddlewareHandler } from "hono";
+import type { Harmony } from "../server/harmony.ts";
+import type { AppEnv } from "../server/routes/env.ts";
+import { registerActors } from "./actors.ts";
+import { createBridgeLayer } from "./bridge/index.ts";
+import { registerCollections } from "./collections.ts";
+import { buildFederation } from "./federation.ts";
+import { registerInbox } from "./inbox.ts";
+import { SqlKvStore } from "./kv.ts";
+import { fedifyMiddleware } from "./middleware.ts";
+import { registerNodeInfo } from "./nodeinfo.ts";
+import { registerObjects } from "./objects.ts";
+import { FollowerDelivery } from "./outbound.ts";
+import { SqlMessageQueue } from "./queue.ts";
+
+export interface FederationLayer {
+  middleware: MiddlewareHandler<AppEnv>;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Expired key-value entries are swept this often. */
+const SWEEP_MS = 60 * 60_000;
+
+export function createFederationLayer(h: Harmony): Promise<FederationLayer> {
+  const log = (message: string, error?: unknown) => console.error(message, error ?? "");
+  const kv = new SqlKvStore(h.database);
+  const queue = new SqlMessageQueue(h.database, "fedify", { workers: 6, log });
+  const federation = buildFederation(h, kv, queue);
+  const delivery = new FollowerDelivery(h, federation, log);
+  registerActors(federation, h);
+  registerObjects(federation, h);
+  registerCollections(federation, h);
+  registerNodeInfo(federation, h);
+  registerInbox(federation, h, { kv, onFollow: () => delivery.kickAnswers(), log });
+  const bridge = createBridgeLayer(h, federation);
+  const fedify = fedifyMiddleware(h, federation);
+  const abort = new AbortController();
+  let queueRunning: Promise<void> | null = null;
+  let sweeper: ReturnType<typeof setInterval> | null = null;
+
+  return Promise.resolve({
+    middleware: async (c, next) => {
+      // A bridge invocation is answered by the bridge layer; everything else goes on to Fedify.
+      const answered = await bridge.middleware(c, async () => {
+        await fedify(c, next);
+      });
+      if (answered instanceof Response) return answered;
+    },
+    async start() {
+      // Jobs persisted before a restart run now, not only once something new is enqueued.
+      queueRunning = federation.startQueue(undefined, { signal: abort.signal })
+        .catch((error) => log("federation: the queue stopped", error));
+      delivery.start();
+      await kv.sweep().catch((error) => log("federation: sweeping the key-value store failed", error));
+      sweeper = setInterval(() => kv.sweep().catch(() => {}), SWEEP_MS);
+      await bridge.start();
+    },
+    async close() {
+      if (sweeper !== null) clearInterval(sweeper);
+      await bridge.close();
+      await delivery.close();
+      abort.abort();
+      await queue.close();
+      await queueRunning;
+    },
+  });
+}

@@ -1,0 +1,241 @@
+/**
+ * The operation log is a CRDT: replicas that apply the same operations, in
+ * any order, in any batches, any number of times, reach the same state.
+ */
+import assert from "node:assert/strict";
+import { sql } from "drizzle-orm";
+import { applyBatch, type Envelope, type OpDocument, opIdOf, type OpSubmission } from "../../server/oplog.ts";
+import { opsSince, stateHash, versionVector } from "../../server/replication.ts";
+import { signDelete, signMessage, signUpdate } from "../../server/documents.ts";
+import { signerFromSecret } from "../../server/crypto/signer.ts";
+import { identityFromSigningSecret } from "../../server/crypto/derive.ts";
+import type { KeySigner } from "../../server/crypto/signer.ts";
+import { type TempDatabase, tempDatabase } from "./support.ts";
+
+const A = "https://a.example";
+const B = "https://b.example";
+const channelOf = { [A]: `${A}/channels/aaaaaaaaaa`, [B]: `${B}/channels/bbbbbbbbbb` } as Record<
+  string,
+  string
+>;
+
+/** A small deterministic PRNG (mulberry32), so a failure can be replayed. */
+function random(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) >>> 0;
+    let t = seed;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function member(n: number): Promise<KeySigner> {
+  const secret = new Uint8Array(32).fill(n);
+  return await signerFromSecret(identityFromSigningSecret(secret).did, secret);
+}
+
+interface Op {
+  doc: OpDocument;
+  envelope: Envelope;
+}
+
+/**
+ * Two origins working through a partition: each posts, edits its own
+ * authors' messages and deletes messages it knows of, with Lamport clocks;
+ * now and then they exchange everything. Returns every operation made.
+ */
+async function scenario(seed: number, steps: number): Promise<Op[]> {
+  const next = random(seed);
+  const pick = <T>(list: T[]) => list[Math.floor(next() * list.length)];
+  const authors: Record<string, KeySigner[]> = {
+    [A]: [await member(1), await member(2)],
+    [B]: [await member(3), await member(4)],
+  };
+  const state: Record<string, { clock: number; seq: number; known: Op[] }> = {
+    [A]: { clock: 0, seq: 0, known: [] },
+    [B]: { clock: 0, seq: 0, known: [] },
+  };
+  const all: Op[] = [];
+  let time = Date.parse("2026-11-01T00:00:00Z");
+  for (let step = 0; step < steps; step++) {
+    const origin = next() < 0.5 ? A : B;
+    const here = state[origin];
+    const roll = next();
+    const posts = here.known.filter((op) => op.doc.type === "Message");
+    let doc: OpDocument;
+    const published = new Date(time += 1000).toISOString();
+    if (roll < 0.1) {
+      // Exchange: both sides learn everything the other knows.
+      const union = [
+        ...new Map(
+          [...state[A].known, ...state[B].known].map((op) => [op.envelope.origin + op.envelope.seq, op]),
+        ).values(),
+      ];
+      const top = Math.max(state[A].clock, state[B].clock);
+      for (const side of [A, B]) Object.assign(state[side], { known: [...union], clock: top });
+      continue;
+    } else if (roll < 0.55 || posts.length === 0) {
+      doc = await signMessage(
+        pick(authors[origin]),
+        channelOf[origin],
+        `post ${step} from ${origin}`,
+        undefined,
+        published,
+      );
+    } else if (roll < 0.85) {
+      const own = posts.filter((op) =>
+        authors[origin].some((a) => a.did === (op.doc as { attributedTo: string }).attributedTo)
+      );
+      if (!own.length) continue;
+      const target = pick(own).doc as { id: string; attributedTo: string };
+      const author = authors[origin].find((a) => a.did === target.attributedTo)!;
+      doc = await signUpdate(author, channelOf[origin], target.id, `edit ${step} on ${origin}`, published);
+    } else {
+      const target = pick(posts).doc as { id: string };
+      doc = await signDelete(pick(authors[origin]), channelOf[origin], target.id, published);
+    }
+    const op = { doc, envelope: { origin, seq: ++here.seq, lamport: ++here.clock } };
+    here.known.push(op);
+    all.push(op);
+  }
+  return all;
+}
+
+/** Applies operations in the given order and batch sizes, as a replica at `self`. */
+async function replay(db: TempDatabase, self: string, ops: Op[], batchSizes: () => number): Promise<void> {
+  const channel = channelOf[self];
+  let i = 0;
+  while (i < ops.length) {
+    const size = Math.max(1, batchSizes());
+    const batch: OpSubmission[] = [];
+    for (const op of ops.slice(i, i + size)) {
+      batch.push({ doc: op.doc, opId: await opIdOf(op.doc), channel, envelope: op.envelope });
+    }
+    await db.writeSql((tx) => applyBatch(tx, self, batch));
+    i += size;
+  }
+}
+
+function shuffled<T>(list: T[], next: () => number): T[] {
+  const out = [...list];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+Deno.test("replicas converge to one state whatever the order, batching and duplication of operations", async () => {
+  for (const seed of [1, 7, 42]) {
+    const ops = await scenario(seed, 160);
+    await using first = await tempDatabase();
+    await using second = await tempDatabase();
+    const next = random(seed * 31);
+    // The first replica applies them in creation order, one at a time...
+    await replay(first, A, ops, () => 1);
+    // ...the second shuffled, in random batches, with a third of them sent twice.
+    const noisy = shuffled([...ops, ...ops.filter(() => next() < 0.33)], next);
+    await replay(second, B, noisy, () => 1 + Math.floor(next() * 12));
+
+    const [h1, h2] = [await stateHash(first.db, channelOf[A]), await stateHash(second.db, channelOf[B])];
+    assert.equal(h1.hash, h2.hash, `seed ${seed}: the replicas diverged`);
+    assert.equal(
+      h1.messages,
+      ops.filter((op) => op.doc.type === "Message").length,
+      "every message exactly once",
+    );
+    const logged = await second.db.all<{ n: number }>(sql`SELECT count(*) AS n FROM op_log`);
+    assert.equal(Number(logged[0].n), ops.length, "every operation logged exactly once");
+  }
+});
+
+Deno.test("an edit wins over another by (Lamport time, operation id); a deletion wins over every edit", async () => {
+  const author = await member(9);
+  const other = await member(10);
+  const post = await signMessage(author, channelOf[A], "original", undefined, "2026-11-01T00:00:00.000Z");
+  const early = await signUpdate(author, channelOf[A], post.id, "early edit", "2026-11-01T00:00:02.000Z");
+  const late = await signUpdate(author, channelOf[A], post.id, "late edit", "2026-11-01T00:00:01.000Z");
+  const forged = await signUpdate(other, channelOf[A], post.id, "not the author", "2026-11-01T00:00:03.000Z");
+  const ops: Op[] = [
+    { doc: post, envelope: { origin: A, seq: 1, lamport: 1 } },
+    { doc: early, envelope: { origin: A, seq: 2, lamport: 2 } },
+    // Lamport time decides, not the signed wall-clock time.
+    { doc: late, envelope: { origin: A, seq: 3, lamport: 5 } },
+    { doc: forged, envelope: { origin: B, seq: 1, lamport: 9 } },
+  ];
+  await using db = await tempDatabase();
+  await replay(db, A, [...ops].reverse(), () => 1);
+  const [row] = await db.db.all<{ content: string; deleted: number }>(
+    sql`SELECT content, deleted FROM message_index WHERE id = ${post.id}`,
+  );
+  assert.equal(
+    row.content,
+    "late edit",
+    "the highest Lamport time wins; an edit by someone else never applies",
+  );
+
+  const deletion = await signDelete(other, channelOf[B], post.id, "2026-11-01T00:00:04.000Z");
+  await replay(db, A, [{ doc: deletion, envelope: { origin: B, seq: 2, lamport: 3 } }], () => 1);
+  const newer = await signUpdate(author, channelOf[A], post.id, "after deletion", "2026-11-01T00:00:05.000Z");
+  await replay(db, A, [{ doc: newer, envelope: { origin: A, seq: 4, lamport: 20 } }], () => 1);
+  const [gone] = await db.db.all<{ content: string; deleted: number }>(
+    sql`SELECT content, deleted FROM message_index WHERE id = ${post.id}`,
+  );
+  assert.deepEqual({ ...gone, deleted: Boolean(gone.deleted) }, { content: "", deleted: true });
+});
+
+Deno.test("a peer may not reuse an origin's sequence number for a different operation", async () => {
+  const author = await member(11);
+  await using db = await tempDatabase();
+  const one = await signMessage(author, channelOf[B], "one");
+  const two = await signMessage(author, channelOf[B], "two");
+  const result = await db.writeSql(async (tx) =>
+    applyBatch(tx, A, [
+      {
+        doc: one,
+        opId: await opIdOf(one),
+        channel: channelOf[A],
+        envelope: { origin: B, seq: 1, lamport: 1 },
+      },
+      {
+        doc: two,
+        opId: await opIdOf(two),
+        channel: channelOf[A],
+        envelope: { origin: B, seq: 1, lamport: 2 },
+      },
+    ])
+  );
+  assert.equal("refused" in result.outcomes[1] && result.outcomes[1].refused.code, "sequence_taken");
+  assert.equal((await stateHash(db.db, channelOf[A])).messages, 1);
+});
+
+Deno.test("version vectors count contiguous operations per origin, and opsSince pages exactly the missing ones", async () => {
+  const author = await member(12);
+  await using db = await tempDatabase();
+  const ops: Op[] = [];
+  for (let seq = 1; seq <= 7; seq++) {
+    if (seq === 5) continue; // a gap: 5 never arrived
+    ops.push({
+      doc: await signMessage(author, channelOf[B], `m${seq}`),
+      envelope: { origin: B, seq, lamport: seq },
+    });
+  }
+  for (let seq = 1; seq <= 3; seq++) {
+    ops.push({
+      doc: await signMessage(author, channelOf[A], `a${seq}`),
+      envelope: { origin: A, seq, lamport: seq },
+    });
+  }
+  await replay(db, A, ops, () => 3);
+  assert.deepEqual(await versionVector(db.db, channelOf[A]), { [A]: 3, [B]: 4 });
+
+  const seen: string[] = [];
+  let after = null;
+  do {
+    const page = await opsSince(db.db, channelOf[A], { [B]: 2 }, { after, limit: 2 });
+    seen.push(...page.ops.map((op) => `${op.envelope.origin === A ? "A" : "B"}${op.envelope.seq}`));
+    after = page.next;
+  } while (after);
+  assert.deepEqual(seen, ["A1", "A2", "A3", "B3", "B4", "B6", "B7"]);
+});
