@@ -5,7 +5,7 @@
 import { asc, inArray, sql } from "drizzle-orm";
 import type { Queryable } from "../db/client.ts";
 import { messageIndex, opLog, quads } from "../db/schema.ts";
-import { actorOf, type OpDocument, opIdOf, targetOf } from "./oplog.ts";
+import { actorOf, isRedacted, type OpDocument, opIdOf, type RedactedOp, targetOf } from "./oplog.ts";
 import { isRemoteOp, type RemoteOpDocument, remoteOpId } from "./remoteMessages.ts";
 import { AS, H, RDF } from "./vocab.ts";
 
@@ -77,18 +77,18 @@ export async function rebuildIndexes(q: Queryable): Promise<{ messages: number; 
   const operations: OpRow[] = [];
   for (const [subject, { graph, props: p }] of await subjectsOfType(q, H.Operation.value)) {
     const document = p.get(H.document.value) ?? "{}";
-    const doc = JSON.parse(document) as OpDocument | RemoteOpDocument;
+    const doc = JSON.parse(document) as OpDocument | RemoteOpDocument | RedactedOp;
     operations.push({
       position: Number(subject.slice(subject.lastIndexOf("/") + 1)),
       // Fediverse replies (kind "Remote") are named after their activity, signed ones after their proof.
-      id: isRemoteOp(doc) ? await remoteOpId(doc.activityId) : await opIdOf(doc),
+      id: isRemoteOp(doc) ? await remoteOpId(doc.activityId) : isRedacted(doc) ? doc.opId : await opIdOf(doc),
       channel: graph,
       origin: p.get(H.origin.value) ?? "",
       seq: Number(p.get(H.seq.value) ?? 0),
       lamport: Number(p.get(H.lamport.value) ?? 0),
       kind: doc.type,
-      target: isRemoteOp(doc) ? doc.object : targetOf(doc),
-      actor: isRemoteOp(doc) ? doc.actor : actorOf(doc),
+      target: isRemoteOp(doc) ? doc.object : isRedacted(doc) ? doc.target : targetOf(doc),
+      actor: isRemoteOp(doc) ? doc.actor : isRedacted(doc) ? doc.actor : actorOf(doc),
       document,
     });
   }

@@ -52,7 +52,8 @@ export interface Envelope {
 
 /** One operation to apply: plain data, so it can cross to the writer worker. */
 export interface OpSubmission {
-  doc: OpDocument;
+  /** A signed operation, or (from a peer's Sync) the redacted trace of one whose message was deleted. */
+  doc: OpDocument | RedactedOp;
   opId: string;
   /** The local channel the operation applies to. */
   channel: string;
@@ -92,11 +93,46 @@ export interface BatchResult {
   changes: Change[];
 }
 
-export function targetOf(doc: OpDocument): string {
+/**
+ * What is kept of a post or an edit once its message is deleted: who, when,
+ * where, and the operation's id, but no text and no signature over it (so
+ * it cannot be shown, and it is never sent to peers again).
+ */
+export interface RedactedOp {
+  "@context": string;
+  type: "Message" | "Update";
+  redacted: true;
+  opId: string;
+  target: string;
+  channel: string;
+  actor: string;
+  published: string;
+}
+
+export function redact(doc: OpDocument, opId: string): RedactedOp {
+  return {
+    "@context": doc["@context"],
+    type: doc.type === "Message" ? "Message" : "Update",
+    redacted: true,
+    opId,
+    target: targetOf(doc),
+    channel: doc.channel,
+    actor: actorOf(doc),
+    published: doc.published,
+  };
+}
+
+export function isRedacted(doc: unknown): doc is RedactedOp {
+  return (doc as RedactedOp)?.redacted === true;
+}
+
+export function targetOf(doc: OpDocument | RedactedOp): string {
+  if (isRedacted(doc)) return doc.target;
   return doc.type === "Message" ? doc.id : doc.object;
 }
 
-export function actorOf(doc: OpDocument): string {
+export function actorOf(doc: OpDocument | RedactedOp): string {
+  if (isRedacted(doc)) return doc.actor;
   return doc.type === "Message" ? doc.attributedTo : doc.actor;
 }
 
@@ -298,6 +334,33 @@ export async function applyBatch(
     return true;
   };
 
+  /** Appends an operation to the log: its quads and its op_log row. */
+  const logOp = (channel: string, opId: string, doc: OpDocument | RedactedOp, envelope: Envelope) => {
+    const position = nextPosition++;
+    const document = JSON.stringify(doc);
+    const subject = iri(logEntryIri(channel, position));
+    quads.push(
+      quad(subject, RDF.type, H.Operation, channel),
+      quad(subject, H.origin, iri(envelope.origin), channel),
+      quad(subject, H.seq, integer(envelope.seq), channel),
+      quad(subject, H.lamport, integer(envelope.lamport), channel),
+      quad(subject, H.document, literal(document, RDF_JSON), channel),
+    );
+    opRows.push({
+      position,
+      id: opId,
+      channel,
+      origin: envelope.origin,
+      seq: envelope.seq,
+      lamport: envelope.lamport,
+      kind: doc.type,
+      target: targetOf(doc),
+      actor: actorOf(doc),
+      document,
+    });
+    known.add(opId);
+  };
+
   for (const item of batch) {
     const { doc, opId, channel } = item;
     const local = item.envelope === null;
@@ -317,6 +380,34 @@ export async function applyBatch(
       if (known.has(opId)) {
         const row = rows.get(target);
         outcomes.push({ status: "duplicate", message: row ? toView(row) : null, opId });
+        continue;
+      }
+      if (isRedacted(doc)) {
+        // A deleted message's post or edit, as a peer keeps it: it only fills its place in the log.
+        if (local || opId !== doc.opId) {
+          throw new Refused(422, "malformed_operation", "a redacted operation comes only from a peer");
+        }
+        const clock = await clockOf(channel);
+        const envelope = item.envelope!;
+        const key = `${channel} ${envelope.origin} ${envelope.seq}`;
+        if (
+          slots.has(key) ||
+          (await sql.all("SELECT 1 FROM op_log WHERE channel = ? AND origin = ? AND seq = ?", [
+            channel,
+            envelope.origin,
+            envelope.seq,
+          ])).length
+        ) {
+          throw new Refused(
+            409,
+            "sequence_taken",
+            `${envelope.origin} already sent another operation numbered ${envelope.seq}`,
+          );
+        }
+        slots.add(key);
+        clock.lamport = Math.max(clock.lamport, envelope.lamport);
+        logOp(channel, opId, doc, envelope);
+        outcomes.push({ status: "logged", message: null, opId });
         continue;
       }
       if (item.maxSkewMs !== undefined && Math.abs(Date.parse(doc.published) - now) > item.maxSkewMs) {
@@ -422,33 +513,49 @@ export async function applyBatch(
       clock.lamport = Math.max(clock.lamport, lamport);
       const envelope = item.envelope ?? { origin: self, seq: ++clock.seq, lamport };
       if (envelope.origin === self) clock.seq = Math.max(clock.seq, envelope.seq);
-      const position = nextPosition++;
-      const document = JSON.stringify(doc);
-      const subject = iri(logEntryIri(channel, position));
-      quads.push(
-        quad(subject, RDF.type, H.Operation, channel),
-        quad(subject, H.origin, iri(envelope.origin), channel),
-        quad(subject, H.seq, integer(envelope.seq), channel),
-        quad(subject, H.lamport, integer(envelope.lamport), channel),
-        quad(subject, H.document, literal(document, RDF_JSON), channel),
-      );
-      opRows.push({
-        position,
-        id: opId,
-        channel,
-        origin: envelope.origin,
-        seq: envelope.seq,
-        lamport: envelope.lamport,
-        kind: doc.type,
-        target,
-        actor: actorOf(doc),
-        document,
-      });
-      known.add(opId);
+      logOp(channel, opId, doc, envelope);
       outcomes.push(outcome);
     } catch (error) {
       if (!(error instanceof Refused)) throw error;
       outcomes.push({ refused: { status: error.status, code: error.code, message: error.message } });
+    }
+  }
+
+  // ---- redact the text of deleted messages from their posts and edits
+  const deletedNow = [...changes].filter(([, kind]) => kind === "deleted").map(([id]) => id);
+  for (const op of opRows) {
+    if (op.kind !== "Delete" && rows.get(op.target)?.deleted) {
+      op.document = JSON.stringify(redact(JSON.parse(op.document), op.id));
+      const entry = quads.find((q) =>
+        q.subject.value === logEntryIri(op.channel, op.position) && q.predicate.value === H.document.value
+      );
+      if (entry) {
+        quads[quads.indexOf(entry)] = quad(
+          entry.subject,
+          H.document,
+          literal(op.document, RDF_JSON),
+          entry.graph,
+        );
+      }
+    }
+  }
+  for (const target of deletedNow) {
+    const earlier = await sql.all(
+      "SELECT position, id, channel, document FROM op_log WHERE target = ? AND kind IN ('Message', 'Update')",
+      [target],
+    );
+    for (const r of earlier) {
+      const doc = JSON.parse(String(r.document));
+      if (isRedacted(doc)) continue;
+      const document = JSON.stringify(redact(doc, String(r.id)));
+      const subject = logEntryIri(String(r.channel), Number(r.position));
+      await sql.run("UPDATE op_log SET document = ? WHERE position = ?", [document, r.position]);
+      await sql.run("DELETE FROM quads WHERE graph = ? AND subject = ? AND predicate = ?", [
+        r.channel,
+        subject,
+        H.document.value,
+      ]);
+      quads.push(quad(iri(subject), H.document, literal(document, RDF_JSON), String(r.channel)));
     }
   }
 

@@ -6,14 +6,15 @@ import { hex } from "@scure/base";
 import { sha256 } from "@noble/hashes/sha2.js";
 import type { Queryable } from "../db/client.ts";
 import { sql } from "drizzle-orm";
-import type { Envelope, OpDocument } from "./oplog.ts";
+import type { Envelope, OpDocument, RedactedOp } from "./oplog.ts";
 
 /** For each origin, the n such that its operations 1..n are all here. */
 export type VersionVector = Record<string, number>;
 
 export interface ReplicatedOp {
   envelope: Envelope;
-  document: OpDocument;
+  /** Redacted when its message was deleted: it then only fills its place in the log. */
+  document: OpDocument | RedactedOp;
 }
 
 /** Only members' signed operations replicate (fediverse replies stay where they arrived). */
@@ -82,10 +83,11 @@ export async function opsSince(
 }
 
 /**
- * A hash of a channel's replicated state: every member message in total
- * order with its winning content (or its tombstone). Replicas that have
- * applied the same operations, in any order, have the same hash; the
- * channel's local IRI and change counters are left out.
+ * A hash of a channel's replicated state: every live member message in
+ * total order with its winning content. Replicas that have applied the
+ * same operations, in any order, have the same hash; the channel's local
+ * IRI, change counters and tombstones are left out (a replica that never
+ * saw a message before its deletion looks the same as one that did).
  */
 export async function stateHash(q: Queryable, channel: string): Promise<{ hash: string; messages: number }> {
   const hasher = sha256.create();
@@ -100,26 +102,16 @@ export async function stateHash(q: Queryable, channel: string): Promise<{ hash: 
         author: string;
         content: string;
         updated: string | null;
-        deleted: number;
       }
     > = await q.all(sql`
-      SELECT id, lamport, author, content, updated, deleted FROM message_index
-      WHERE channel = ${channel} AND author LIKE 'did:key:%'
+      SELECT id, lamport, author, content, updated FROM message_index
+      WHERE channel = ${channel} AND author LIKE 'did:key:%' AND deleted = 0
         AND ${after ? sql`(lamport, author, id) > (${after[0]}, ${after[1]}, ${after[2]})` : sql`1 = 1`}
       ORDER BY lamport, author, id LIMIT 5000`);
     for (const m of page) {
-      const deleted = Boolean(m.deleted);
-      hasher.update(encoder.encode(
-        [
-          m.id,
-          m.lamport,
-          m.author,
-          deleted ? "deleted" : "",
-          deleted ? "" : m.content,
-          deleted ? "" : m.updated ?? "",
-        ]
-          .join("\u001f") + "\n",
-      ));
+      hasher.update(
+        encoder.encode([m.id, m.lamport, m.author, m.content, m.updated ?? ""].join("\u001f") + "\n"),
+      );
     }
     messages += page.length;
     if (page.length < 5000) break;

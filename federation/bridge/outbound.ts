@@ -17,7 +17,7 @@ import { deliveryCursors, opLog } from "../../db/schema.ts";
 import { bridgeState, type Link } from "../../server/bridges.ts";
 import { invoke } from "../../server/capabilities/zcap.ts";
 import type { Harmony } from "../../server/harmony.ts";
-import { type OpDocument, opIdOf } from "../../server/oplog.ts";
+import { isRedacted, type OpDocument, opIdOf } from "../../server/oplog.ts";
 import { versionVector } from "../../server/replication.ts";
 import { verifySigned } from "../../server/signed.ts";
 import { type BridgeActivity, operationActivity, syncActivity } from "./activity.ts";
@@ -129,6 +129,8 @@ class LinkLoop {
         const slice = ops.slice(i, i + IN_FLIGHT);
         const results = await Promise.allSettled(slice.map(async (op) => {
           if (!this.link.actions.includes(actionFor(op.kind))) return; // the peer did not allow it
+          // A deleted message's post or edit has no text left to send; a Sync fills its place.
+          if (isRedacted(JSON.parse(op.document))) return;
           const activity = operationActivity(op.id, actor, this.link.peerActor, JSON.parse(op.document), {
             origin: op.origin,
             seq: op.seq,
@@ -172,6 +174,16 @@ class LinkLoop {
         if (kind !== "Message" && kind !== "Update" && kind !== "Delete") continue;
         if (!grant.actions.includes(actionFor(kind))) continue;
         try {
+          if (isRedacted(document)) {
+            // The trace of a deleted message's post or edit: it fills its place in our log.
+            await this.h.ops.submit({
+              doc: document,
+              opId: document.opId,
+              channel: this.link.channel,
+              envelope,
+            });
+            continue;
+          }
           const doc = await verifySigned(kind, document) as OpDocument;
           await this.h.ops.submit({ doc, opId: await opIdOf(doc), channel: this.link.channel, envelope });
         } catch (error) {

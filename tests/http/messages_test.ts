@@ -326,6 +326,14 @@ Deno.test("messages: signed posts, edits and deletions, and every way they are r
     assert.equal(stored.signed.message, null);
     const text = await quadStore.match(h.db, { subject: iri(doc.id), graph: general.iri });
     assert.ok(!text.some((q) => q.object.value === "regret this"), "the text is gone from the quads");
+    // ...and from the operation log: the post keeps its place there, without its text or signature.
+    const everything = await quadStore.match(h.db, { graph: general.iri });
+    assert.ok(
+      !everything.some((q) => q.object.value.includes("regret this")),
+      "no quad of the channel holds the text",
+    );
+    const logged = await h.db.select().from(opLog).where(eq(opLog.target, doc.id));
+    assert.ok(logged.every((op) => !op.document.includes("regret this")), "no operation holds the text");
     // An edit after the deletion is refused.
     assertRefused(
       await edit(alice, doc.id, await alice.signedUpdate(general.iri, doc.id, "back")),

@@ -140,11 +140,12 @@ Deno.test("replicas converge to one state whatever the order, batching and dupli
 
     const [h1, h2] = [await stateHash(first.db, channelOf[A]), await stateHash(second.db, channelOf[B])];
     assert.equal(h1.hash, h2.hash, `seed ${seed}: the replicas diverged`);
-    assert.equal(
-      h1.messages,
-      ops.filter((op) => op.doc.type === "Message").length,
-      "every message exactly once",
-    );
+    assert.equal(h1.messages, h2.messages);
+    const posts = ops.filter((op) => op.doc.type === "Message").length;
+    for (const replica of [first, second]) {
+      const rows = await replica.db.all<{ n: number }>(sql`SELECT count(*) AS n FROM message_index`);
+      assert.equal(Number(rows[0].n), posts, "every message exactly once (live or tombstone)");
+    }
     const logged = await second.db.all<{ n: number }>(sql`SELECT count(*) AS n FROM op_log`);
     assert.equal(Number(logged[0].n), ops.length, "every operation logged exactly once");
   }
@@ -238,4 +239,39 @@ Deno.test("version vectors count contiguous operations per origin, and opsSince 
     after = page.next;
   } while (after);
   assert.deepEqual(seen, ["A1", "A2", "A3", "B3", "B4", "B6", "B7"]);
+});
+
+Deno.test("a deleted message's text leaves the log, and a replica that only gets its trace converges", async () => {
+  const author = await member(13);
+  const post = await signMessage(author, channelOf[B], "to be deleted");
+  const keep = await signMessage(author, channelOf[B], "to keep");
+  const deletion = await signDelete(author, channelOf[B], post.id);
+  await using full = await tempDatabase();
+  await replay(full, A, [
+    { doc: post, envelope: { origin: B, seq: 1, lamport: 1 } },
+    { doc: keep, envelope: { origin: B, seq: 2, lamport: 2 } },
+    { doc: deletion, envelope: { origin: B, seq: 3, lamport: 3 } },
+  ], () => 1);
+  const log = await full.db.all<{ document: string }>(sql`SELECT document FROM op_log ORDER BY position`);
+  assert.ok(log.every((r) => !r.document.includes("to be deleted")), "the text is gone from the log");
+  const quads = await full.db.all<{ object: string }>(sql`SELECT object FROM quads`);
+  assert.ok(quads.every((r) => !r.object.includes("to be deleted")), "and from every quad");
+
+  // A second replica is sent what the first has now: the redacted trace, not the post.
+  const page = await opsSince(full.db, channelOf[A], {});
+  assert.ok(!JSON.stringify(page.ops).includes("to be deleted"), "a peer is never sent the text");
+  await using late = await tempDatabase();
+  const batch: OpSubmission[] = [];
+  for (const op of page.ops) {
+    const doc = op.document;
+    const opId = "redacted" in doc ? doc.opId : await opIdOf(doc);
+    batch.push({ doc, opId, channel: channelOf[B], envelope: op.envelope });
+  }
+  await late.writeSql((tx) => applyBatch(tx, B, batch));
+  assert.equal((await stateHash(late.db, channelOf[B])).hash, (await stateHash(full.db, channelOf[A])).hash);
+  assert.deepEqual(
+    await versionVector(late.db, channelOf[B]),
+    { [B]: 3 },
+    "the trace fills its place in the log",
+  );
 });

@@ -1,0 +1,64 @@
+/**
+ * The dependency rules of ARCHITECTURE.md, checked on the source: the
+ * domain never speaks ActivityPub, views never touch the database.
+ */
+import assert from "node:assert/strict";
+
+const root = new URL("../", import.meta.url);
+
+async function* sources(dir: string): AsyncGenerator<{ path: string; text: string }> {
+  for await (const entry of Deno.readDir(new URL(dir, root))) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) yield* sources(path);
+    else if (/\.(ts|tsx)$/.test(entry.name)) {
+      yield { path, text: await Deno.readTextFile(new URL(path, root)) };
+    }
+  }
+}
+
+function imports(text: string): string[] {
+  return statements(text).map((s) => s.specifier);
+}
+
+function statements(text: string): { statement: string; specifier: string }[] {
+  return [...text.matchAll(/^\s*((?:import|export)[^;]*?from\s+["']([^"']+)["'])/gm)]
+    .map((m) => ({ statement: m[1], specifier: m[2] }));
+}
+
+Deno.test("domain code in server/ never imports Fedify or federation/ (only the composition root does)", async () => {
+  const offenders: string[] = [];
+  for await (const { path, text } of sources("server")) {
+    if (path === "server/instance.ts") continue;
+    for (const specifier of imports(text)) {
+      if (specifier.startsWith("@fedify/") || specifier.includes("/federation/")) {
+        offenders.push(`${path} imports ${specifier}`);
+      }
+    }
+  }
+  assert.deepEqual(offenders, []);
+});
+
+Deno.test("views never touch the database: from the domain they take types only", async () => {
+  const offenders: string[] = [];
+  for await (const { path, text } of sources("views")) {
+    for (const { statement, specifier } of statements(text)) {
+      const data = specifier.includes("/db/") || specifier.startsWith("@libsql/") ||
+        specifier.startsWith("drizzle-orm");
+      const domain = specifier.includes("/server/") && !/^import\s+type\b/.test(statement);
+      if (data || domain) offenders.push(`${path}: ${statement}`);
+    }
+  }
+  assert.deepEqual(offenders, []);
+});
+
+Deno.test("only federation/ speaks ActivityPub: nothing else imports Fedify", async () => {
+  const offenders: string[] = [];
+  for (const dir of ["server", "db", "views", "cli", "static"]) {
+    for await (const { path, text } of sources(dir)) {
+      for (const specifier of imports(text)) {
+        if (specifier.startsWith("@fedify/")) offenders.push(`${path} imports ${specifier}`);
+      }
+    }
+  }
+  assert.deepEqual(offenders, []);
+});
