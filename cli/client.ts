@@ -6,7 +6,19 @@
 import { base64urlnopad } from "@scure/base";
 import { identityFromMnemonic, identityFromSigningSecret } from "../server/crypto/derive.ts";
 import { type KeySigner, signerFromSecret } from "../server/crypto/signer.ts";
-import { signDelete, signMessage, signPresentation, signProfile, signUpdate } from "../server/documents.ts";
+import {
+  signAction,
+  signDelete,
+  signMessage,
+  signPresentation,
+  signProfile,
+  signUpdate,
+} from "../server/documents.ts";
+import type { SignedAction } from "../server/signed.ts";
+import type { AuditEntry } from "../server/audit/chain.ts";
+import { type Verification, verifyEntries } from "../server/audit/verify.ts";
+import { signCredentialPresentation } from "../server/credentials/presentation.ts";
+import { delegateFrom } from "../server/authority/delegating.ts";
 
 export interface IdentityFile {
   version: 1;
@@ -38,7 +50,13 @@ export async function signerFromIdentityFile(file: IdentityFile): Promise<KeySig
 }
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    /** Seconds to wait before trying again (429 refusals: slow mode, rate limits). */
+    readonly retryAfter: number | null = null,
+  ) {
     super(message);
     this.name = "ApiError";
   }
@@ -119,7 +137,8 @@ export class HarmonyClient {
           message = parsed.message ?? message;
         } catch { /* keep the status line */ }
       }
-      throw new ApiError(response.status, code, message);
+      const retryAfter = response.headers.get("retry-after");
+      throw new ApiError(response.status, code, message, retryAfter === null ? null : Number(retryAfter));
     }
     return response;
   }
@@ -249,6 +268,24 @@ export class HarmonyClient {
     return this.request("POST", "/leave");
   }
 
+  /**
+   * Joins a community that admits by credential: signs a presentation of
+   * `credentials` over a fresh challenge (domain = the server's origin).
+   */
+  async joinWithCredentials(credentials: Record<string, unknown>[]): Promise<MemberJson> {
+    const { challenge, domain } = await this.request<{ challenge: string; domain: string }>(
+      "POST",
+      "/auth/challenge",
+    );
+    const presentation = await signCredentialPresentation(this.#signer(), credentials, challenge, domain);
+    return await this.request<MemberJson>("POST", "/join", { presentation });
+  }
+
+  /** The credentials the community issued you (revoked ones too). */
+  credentials(): Promise<CredentialRecordJson[]> {
+    return this.request("GET", "/credentials");
+  }
+
   members(): Promise<MemberListingJson[]> {
     return this.request("GET", "/members");
   }
@@ -347,6 +384,206 @@ export class HarmonyClient {
     return response.body ?? new Blob([]).stream();
   }
 
+  // ---- roles and capabilities
+
+  /** The caller's capabilities in force (with chains) and those they delegated. */
+  capabilities(): Promise<CapabilityReportJson> {
+    return this.request("GET", "/capabilities");
+  }
+
+  memberCapabilities(did: string): Promise<CapabilityReportJson> {
+    return this.request("GET", `/members/${encodeURIComponent(did)}/capabilities`);
+  }
+
+  roles(): Promise<RoleJson[]> {
+    return this.request("GET", "/roles");
+  }
+
+  async createRole(name: string, actions: string[]): Promise<RoleJson> {
+    const action = await this.signedAction("role-create", await this.communityIri(), { name, actions });
+    return await this.request("POST", "/roles", { name, actions, action });
+  }
+
+  async updateRole(slug: string, changes: { name?: string; actions?: string[] }): Promise<RoleJson> {
+    const action = await this.signedAction("role-update", await this.roleIri(slug), changes);
+    return await this.request("PUT", `/roles/${encodeURIComponent(slug)}`, { ...changes, action });
+  }
+
+  async deleteRole(slug: string): Promise<void> {
+    const action = await this.signedAction("role-delete", await this.roleIri(slug));
+    return await this.request("DELETE", `/roles/${encodeURIComponent(slug)}`, { action });
+  }
+
+  /** Assigns a role: signs the delegation of exactly its actions from our own capability. */
+  async assignRole(did: string, roleSlug: string): Promise<CapabilityJson> {
+    const role = (await this.roles()).find((r) => r.slug === roleSlug);
+    if (!role) throw new ApiError(404, "not_found", `there is no role "${roleSlug}"`);
+    const community = (await this.request<{ iri: string }>("GET", "/community")).iri;
+    const delegation = await delegateFrom(this.#signer(), (await this.capabilities()).held, {
+      controller: did,
+      actions: role.actions,
+      target: community,
+    });
+    return await this.request("POST", `/members/${encodeURIComponent(did)}/roles`, {
+      role: roleSlug,
+      delegation,
+    });
+  }
+
+  async removeRole(did: string, roleSlug: string): Promise<void> {
+    const action = await this.signedAction("role-remove", did, { role: roleSlug });
+    return await this.request("DELETE", `/members/${encodeURIComponent(did)}/roles/${roleSlug}`, { action });
+  }
+
+  async transferOwnership(did: string): Promise<unknown> {
+    const action = await this.signedAction("transfer-ownership", did);
+    return await this.request("POST", `/members/${encodeURIComponent(did)}/ownership`, { action });
+  }
+
+  /**
+   * Delegates some of our actions to another DID (a bot, another member),
+   * on the whole community or one channel, until `expires`.
+   */
+  async delegate(
+    to: string,
+    actions: string[],
+    options: { channel?: string; expires?: string } = {},
+  ): Promise<CapabilityJson> {
+    const community = (await this.request<{ iri: string }>("GET", "/community")).iri;
+    const target = options.channel
+      ? `${community}/channels/${(await this.channel(options.channel)).id}`
+      : community;
+    const delegation = await delegateFrom(this.#signer(), (await this.capabilities()).held, {
+      controller: to,
+      actions,
+      target,
+      expires: options.expires,
+    });
+    return await this.request("POST", "/capabilities", { delegation });
+  }
+
+  async revokeCapability(id: string): Promise<void> {
+    const action = await this.signedAction("capability-revoke", id);
+    return await this.request("DELETE", `/capabilities/${encodeURIComponent(id)}`, { action });
+  }
+
+  // ---- moderation and the audit log
+
+  #community: Promise<string> | null = null;
+
+  /** The community's IRI (what signed actions are bound to). */
+  communityIri(): Promise<string> {
+    this.#community ??= this.request<{ iri: string }>("GET", "/community").then((c) => c.iri);
+    this.#community.catch(() => (this.#community = null));
+    return this.#community;
+  }
+
+  async roleIri(slug: string): Promise<string> {
+    return `${(await this.communityIri()).replace(/\/community$/, "")}/roles/${slug}`;
+  }
+
+  /** A moderation or role action signed by our key, for this community. */
+  async signedAction(action: string, target: string, args: Record<string, unknown> = {}, published?: string) {
+    return await signAction(
+      this.#signer(),
+      { action, target, community: await this.communityIri(), arguments: args },
+      published,
+    );
+  }
+
+  /** Signs and sends a moderation action (kick, ban, unban, timeout, slow-mode, ...). */
+  async moderate(
+    action: string,
+    target: string,
+    args: Record<string, unknown> = {},
+  ): Promise<ModerationResultJson> {
+    return await this.sendAction(await this.signedAction(action, target, args));
+  }
+
+  /** Sends an action signed beforehand (to replay it, or sign it elsewhere). */
+  sendAction(action: SignedAction | Record<string, unknown>): Promise<ModerationResultJson> {
+    return this.request("POST", "/moderation/actions", { action });
+  }
+
+  kick(did: string, reason?: string) {
+    return this.moderate("kick", did, reason ? { reason } : {});
+  }
+
+  ban(did: string, reason?: string) {
+    return this.moderate("ban", did, reason ? { reason } : {});
+  }
+
+  unban(did: string) {
+    return this.moderate("unban", did);
+  }
+
+  /** Times a member out for `seconds` (0 lifts the timeout). */
+  timeout(did: string, seconds: number, reason?: string) {
+    return this.moderate("timeout", did, reason ? { seconds, reason } : { seconds });
+  }
+
+  /** Sets slow mode in a channel: seconds between one member's posts (0 turns it off). */
+  async setSlowMode(nameOrId: string, seconds: number) {
+    const channel = await this.channel(nameOrId);
+    return await this.moderate("slow-mode", channel.iri, { seconds });
+  }
+
+  /** Changes the community's moderation settings (only those named). */
+  async moderationSettings(changes: {
+    rateLimit?: { messages: number; seconds: number } | null;
+    raidProtection?: { joins: number; seconds: number } | null;
+    minimumDidAge?: number;
+  }) {
+    return await this.moderate("moderation-settings", await this.communityIri(), changes);
+  }
+
+  async lockJoins() {
+    return await this.moderate("lock-joins", await this.communityIri());
+  }
+
+  async unlockJoins() {
+    return await this.moderate("unlock-joins", await this.communityIri());
+  }
+
+  dismissAlert(alertIri: string) {
+    return this.moderate("dismiss-alert", alertIri);
+  }
+
+  /** The moderation state moderators see (settings, join lock, slow mode, bans, timeouts, alerts). */
+  moderation(): Promise<ModerationJson> {
+    return this.request("GET", "/moderation");
+  }
+
+  /** One page of the audit log, oldest first. */
+  auditPage(after = 0, limit = 500): Promise<AuditPageJson> {
+    return this.request("GET", `/audit?after=${after}&limit=${limit}`);
+  }
+
+  /** The whole audit log, page by page. */
+  async auditLog(): Promise<AuditEntry[]> {
+    const entries: AuditEntry[] = [];
+    let after: number | null = 0;
+    while (after !== null) {
+      const page: AuditPageJson = await this.auditPage(after);
+      entries.push(...page.entries);
+      after = page.next;
+    }
+    return entries;
+  }
+
+  /** Fetches the whole log and checks it here: the chain and every signature (nothing taken on trust). */
+  async verifyAudit(): Promise<Verification & { entries: number }> {
+    const community = await this.request<{ iri: string; did: string }>("GET", "/community");
+    const entries = await this.auditLog();
+    const result = await verifyEntries(entries, { community: community.iri });
+    return { ...result, entries: entries.length };
+  }
+
+  /** The server's own check of its log (chain, signatures, table against quads). */
+  serverAuditVerification(): Promise<Verification> {
+    return this.request("GET", "/audit/verify");
+  }
+
   // ---- bridges (admins)
 
   /** Delegates a capability for one of our channels to a peer's channel actor. */
@@ -377,6 +614,83 @@ export class HarmonyClient {
     const channel = await this.channel(nameOrId);
     return await this.request<ChannelStateJson>("GET", `/channels/${channel.id}/state`);
   }
+}
+
+export interface ModerationResultJson {
+  action: string;
+  target: string;
+  entry: { seq: number; hash: string };
+  [key: string]: unknown;
+}
+
+export interface ModerationJson {
+  community: string;
+  settings: {
+    rateLimit: { messages: number; seconds: number } | null;
+    raidProtection: { joins: number; seconds: number } | null;
+    minimumDidAge: number;
+  };
+  joinsLocked: { at: string; by: string } | null;
+  slowMode: Array<{ channel: string; id: string; name: string; seconds: number }>;
+  bans: Array<{ did: string; by: string; at: string; reason: string | null }> | null;
+  timeouts: Array<{ did: string; until: string; by: string }> | null;
+  alerts: Array<{
+    id: string;
+    iri: string;
+    kind: string;
+    summary: string;
+    at: string;
+    resolved: boolean;
+    resolvedAt: string | null;
+    resolvedBy: string | null;
+  }>;
+  may: { kick: boolean; ban: boolean; timeout: boolean; slowMode: boolean; manage: boolean };
+}
+
+export interface AuditPageJson {
+  entries: AuditEntry[];
+  next: number | null;
+  head: { seq: number; hash: string } | null;
+}
+
+export interface CapabilityJson {
+  id: string;
+  holder: string;
+  delegatedBy: string;
+  role: string | null;
+  actions: string[];
+  target: string;
+  expires: string;
+  issued: string;
+  revoked: boolean;
+  chain: Array<{ id: string; delegatedBy: string | null; holder: string | null; actions: string[] }>;
+  capability: unknown;
+}
+
+export interface CapabilityReportJson {
+  did: string;
+  held: CapabilityJson[];
+  delegated: CapabilityJson[];
+}
+
+export interface RoleJson {
+  iri: string;
+  slug: string;
+  name: string;
+  actions: string[];
+  builtIn: boolean;
+}
+
+export interface CredentialRecordJson {
+  id: string;
+  kind: "membership" | "role";
+  role: string | null;
+  issued: string;
+  revoked: boolean;
+  revokedAt: string | null;
+  status: { statusListCredential: string; statusListIndex: number };
+  /** The signed W3C Verifiable Credential. */
+  credential: Record<string, unknown>;
 }
 
 export interface GrantJson {

@@ -16,6 +16,10 @@ import { identityCommands } from "./commands/identity.ts";
 import { type Io, terminalIo } from "./commands/io.ts";
 import { messageCommands } from "./commands/messages.ts";
 import { bridgeCommands } from "./commands/bridges.ts";
+import { recoveryCommands } from "./commands/recovery.ts";
+import { authorityCommands } from "./commands/authority.ts";
+import { credentialCommands } from "./commands/credentials.ts";
+import { moderationCommands } from "./commands/moderation.ts";
 
 export const commands: Command[] = [
   ...identityCommands,
@@ -23,6 +27,10 @@ export const commands: Command[] = [
   ...channelCommands,
   ...messageCommands,
   ...bridgeCommands,
+  ...recoveryCommands,
+  ...authorityCommands,
+  ...credentialCommands,
+  ...moderationCommands,
 ];
 
 const GLOBAL_OPTIONS: OptionName[] = ["server", "identity", "help"];

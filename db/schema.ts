@@ -164,7 +164,13 @@ export const queueJobs = sqliteTable(
     lockedUntil: integer("locked_until"),
     attempts: integer("attempts").notNull().default(0),
   },
-  (t) => [index("queue_jobs_due").on(t.queue, t.runAt)],
+  (t) => [
+    index("queue_jobs_due").on(t.queue, t.runAt),
+    // The rows hold kilobytes of message (overflow pages): these let the workers find what is due
+    // and check an ordering key from the indexes alone.
+    index("queue_jobs_lease").on(t.queue, t.runAt, t.lockedUntil),
+    index("queue_jobs_order").on(t.queue, t.orderingKey, t.id),
+  ],
 );
 
 /** How far each outbound stream (followers, bridge peers) has read the op log. */
@@ -181,4 +187,56 @@ export const seenInvocations = sqliteTable(
     expires: integer("expires").notNull(),
   },
   (t) => [index("seen_invocations_expires").on(t.expires)],
+);
+
+/**
+ * Moderation (server/moderation/): each member's post count in the current
+ * rate-limit window, keyed by DID.
+ */
+export const rateWindows = sqliteTable("rate_windows", {
+  key: text("key").primaryKey(),
+  windowStart: integer("window_start").notNull(),
+  count: integer("count").notNull(),
+});
+
+/** Join attempts, kept for the raid-detection window (server/moderation/). */
+export const joinLog = sqliteTable(
+  "join_log",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    did: text("did").notNull(),
+    at: integer("at").notNull(),
+  },
+  (t) => [index("join_log_at").on(t.at)],
+);
+
+/** When each DID first signed in here (the minimum DID age, server/moderation/). */
+export const didFirstSeen = sqliteTable("did_first_seen", {
+  did: text("did").primaryKey(),
+  firstSeen: integer("first_seen").notNull(),
+});
+
+/**
+ * The hash-chained audit log (server/audit/), derived from its quads (graph
+ * {origin}/audit) and written in the same transaction: for paging, the
+ * chain's head, and refusing a signed action used twice (`evidence_key`).
+ */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    seq: integer("seq").primaryKey(),
+    hash: text("hash").notNull(),
+    prevHash: text("prev_hash").notNull(),
+    action: text("action").notNull(),
+    target: text("target").notNull(),
+    actor: text("actor").notNull(),
+    capability: text("capability"),
+    at: text("at").notNull(),
+    /** JSON, or null. */
+    arguments: text("arguments"),
+    /** The signed document behind the entry, as JSON. */
+    evidence: text("evidence").notNull(),
+    evidenceKey: text("evidence_key").notNull(),
+  },
+  (t) => [uniqueIndex("audit_log_evidence").on(t.evidenceKey)],
 );

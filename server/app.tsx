@@ -6,9 +6,11 @@ import { apiRoutes } from "./routes/api.ts";
 import type { AppEnv } from "./routes/env.ts";
 import { csrf, identify } from "./routes/middleware.ts";
 import { webRoutes } from "./routes/web.tsx";
-import { harmonyContext } from "./vocab.ts";
+import { harmonyContext, harmonyCredentialsContext } from "./vocab.ts";
+import { publishedStatusList } from "./credentials/mod.ts";
 import type { Asset } from "./assets.ts";
 import { ErrorPage } from "../views/pages.tsx";
+import { refuseBanned } from "./moderation/guard.ts";
 
 const securityHeaders: Record<string, string> = {
   "content-security-policy": [
@@ -33,6 +35,9 @@ function errorResponse(c: Context<AppEnv>, error: unknown): Response | Promise<R
   const status = known ? error.status : 500;
   const code = known ? error.code : "internal";
   const message = known ? error.message : "something went wrong on the server";
+  // A refusal to wait (slow mode, rate limits) says for how long.
+  const retryAfter = known ? (error as { retryAfter?: number }).retryAfter : undefined;
+  if (retryAfter !== undefined) c.header("retry-after", String(retryAfter));
   if (c.req.path.startsWith("/api/") || c.req.path === "/api") {
     return c.json({ error: code, message }, status);
   }
@@ -85,9 +90,28 @@ export function createApp(
       "cache-control": "public, max-age=86400",
     }));
 
+  app.get("/ns/credentials/v1", (c) =>
+    c.body(JSON.stringify(harmonyCredentialsContext(), null, 2), 200, {
+      "content-type": "application/ld+json",
+      "access-control-allow-origin": "*",
+      "cache-control": "public, max-age=86400",
+    }));
+  // Bitstring Status Lists of the credentials the community issued (public, like the credentials' proofs).
+  app.get("/credentials/status/:n", async (c) => {
+    const list = await publishedStatusList(h, c.req.param("n"));
+    const wantsVc = (c.req.header("accept") ?? "").includes("application/vc");
+    return c.body(JSON.stringify(list), 200, {
+      "content-type": wantsVc ? "application/vc" : "application/json",
+      "access-control-allow-origin": "*",
+      "cache-control": "public, max-age=60",
+      vary: "accept",
+    });
+  });
+
   if (federation) app.use("*", federation);
   app.use("*", identify(h));
   app.use("*", csrf(h));
+  app.use("*", refuseBanned(h));
   app.route("/api", apiRoutes());
   app.route("/", webRoutes());
 

@@ -11,13 +11,14 @@
  * Both are stored as quads in the bridges graph. Transport (signing
  * invocations, delivering, verifying) is federation/bridge/'s work.
  */
+import { authorize } from "./authority/authorize.ts";
 import { quadStore } from "../db/quadstore.ts";
 import { boolean, dateTime, iri, literal, quad } from "../db/terms.ts";
 import { findChannel } from "./channels.ts";
 import { badRequest, HarmonyError, invalid, notFound } from "./errors.ts";
 import type { Harmony } from "./harmony.ts";
 import type { Actor, ChannelInfo } from "./model.ts";
-import { requireRole } from "./permissions.ts";
+
 import { AS, H, RDF, RDF_JSON } from "./vocab.ts";
 import { communityKey } from "./capabilities/communityKey.ts";
 import { delegate, rootCapabilityId } from "./capabilities/zcap.ts";
@@ -164,7 +165,7 @@ export function bridgeState(h: Harmony): Promise<{ grants: Grant[]; links: Link[
 }
 
 export async function listBridges(h: Harmony, actor: Actor) {
-  await requireRole(h, actor, "admin", "see bridges");
+  await authorize(h, actor, "manage-bridges");
   return await readAll(h);
 }
 
@@ -178,7 +179,7 @@ export async function offerBridge(
   channelId: string,
   input: { to: unknown; expiresIn?: unknown; actions?: unknown },
 ): Promise<Grant> {
-  const admin = await requireRole(h, actor, "admin", "offer bridges");
+  const admin = await authorize(h, actor, "manage-bridges");
   const channel = await findChannel(h, channelId);
   const grantee = httpUrl(input.to, "the peer channel actor (to)");
   if (new URL(grantee).origin === h.config.origin) {
@@ -262,7 +263,7 @@ function checkCapabilityShape(value: unknown): Capability {
  * that channel's operations are delivered to the peer's channel inbox.
  */
 export async function installBridge(h: Harmony, actor: Actor, value: unknown): Promise<Link> {
-  const admin = await requireRole(h, actor, "admin", "install bridges");
+  const admin = await authorize(h, actor, "manage-bridges");
   const capability = checkCapabilityShape(value);
   const channelId = h.iris.channelIdOfActor(capability.controller);
   if (!channelId) {
@@ -308,7 +309,7 @@ export async function installBridge(h: Harmony, actor: Actor, value: unknown): P
  * installed link (we stop delivering to the peer).
  */
 export async function revokeBridge(h: Harmony, actor: Actor, id: string): Promise<"revoked" | "removed"> {
-  await requireRole(h, actor, "admin", "revoke bridges");
+  await authorize(h, actor, "manage-bridges");
   const { grants, links } = await readAll(h);
   const grant = grants.find((g) => g.id === id);
   if (grant) {

@@ -1,3 +1,4 @@
+import { authorize } from "./authority/authorize.ts";
 import { eq } from "drizzle-orm";
 import { quadStore } from "../db/quadstore.ts";
 import { messageIndex, opLog } from "../db/schema.ts";
@@ -6,7 +7,7 @@ import { conflict, invalid, notFound } from "./errors.ts";
 import type { Harmony } from "./harmony.ts";
 import { shortId } from "./ids.ts";
 import type { Actor, ChannelInfo, FediverseReplies, Visibility } from "./model.ts";
-import { canRead, requireRole } from "./permissions.ts";
+import { canRead } from "./permissions.ts";
 import { cleanText } from "./text.ts";
 import { AS, H, RDF } from "./vocab.ts";
 
@@ -71,7 +72,7 @@ export interface NewChannel {
 }
 
 export async function createChannel(h: Harmony, actor: Actor, input: NewChannel): Promise<ChannelInfo> {
-  await requireRole(h, actor, "admin", "create channels");
+  await authorize(h, actor, "manage-channels");
   const name = normalizeChannelName(input.name);
   const topic = input.topic === undefined ? "" : cleanTopic(input.topic);
   const visibility = input.visibility === undefined ? "public" : parseVisibility(input.visibility);
@@ -128,7 +129,7 @@ export async function updateChannel(
   id: string,
   update: ChannelUpdate,
 ): Promise<ChannelInfo> {
-  await requireRole(h, actor, "admin", "change channels");
+  await authorize(h, actor, "manage-channels");
   const channel = await findChannel(h, id);
   const name = update.name === undefined ? undefined : normalizeChannelName(update.name);
   const topic = update.topic === undefined ? undefined : cleanTopic(update.topic);
@@ -167,7 +168,7 @@ export async function updateChannel(
 
 /** Puts the channels in the given order; channels not listed keep theirs after them. */
 export async function reorderChannels(h: Harmony, actor: Actor, ids: unknown): Promise<ChannelInfo[]> {
-  await requireRole(h, actor, "admin", "reorder channels");
+  await authorize(h, actor, "manage-channels");
   if (!Array.isArray(ids) || ids.some((id) => typeof id !== "string")) {
     throw invalid("invalid_order", "order must be a list of channel ids");
   }
@@ -188,7 +189,7 @@ export async function reorderChannels(h: Harmony, actor: Actor, ids: unknown): P
 
 /** Deletes a channel with all its messages. */
 export async function deleteChannel(h: Harmony, actor: Actor, id: string): Promise<void> {
-  await requireRole(h, actor, "admin", "delete channels");
+  await authorize(h, actor, "manage-channels");
   const channel = await findChannel(h, id);
   const { channels } = await h.snapshot();
   if (channels.length === 1) throw conflict("last_channel", "a community keeps at least one channel");

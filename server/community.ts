@@ -1,14 +1,20 @@
+import { authorize } from "./authority/authorize.ts";
 import { eq } from "drizzle-orm";
 import type { Tx } from "../db/client.ts";
 import { quadStore } from "../db/quadstore.ts";
 import { instanceState } from "../db/schema.ts";
-import { boolean, dateTime, integer, iri, literal, quad } from "../db/terms.ts";
+import { dateTime, integer, iri, literal, quad } from "../db/terms.ts";
 import { badRequest, conflict, invalid, notFound, unauthorized } from "./errors.ts";
 import type { Harmony } from "./harmony.ts";
 import { ConfigError } from "./config.ts";
+import { communityKey } from "./capabilities/communityKey.ts";
+import { grantOwnership, ownerCapability, writeAuthority } from "./authority/grants.ts";
+import { ensureBuiltInRoles } from "./authority/store.ts";
 import { randomToken, sha256Hex, shortId } from "./ids.ts";
-import type { Actor, CommunityInfo } from "./model.ts";
-import { requireRole } from "./permissions.ts";
+import type { Actor, AdmissionPolicy, CommunityInfo } from "./model.ts";
+import { migrateAdmission, parseAdmission, writeAdmission } from "./credentials/admission.ts";
+import { issueMembershipCredential, issueRoleCredential } from "./credentials/issue.ts";
+
 import { AS, H, RDF } from "./vocab.ts";
 import { cleanText } from "./text.ts";
 
@@ -82,7 +88,7 @@ export async function bootstrap(h: Harmony): Promise<{ claimToken: string | null
       await quadStore.insert(tx, [
         quad(community, RDF.type, H.Community, g),
         quad(community, AS.name, literal("Harmony"), g),
-        quad(community, H.openJoin, boolean(false), g),
+        quad(community, H.admission, H.InviteAdmission, g),
         quad(general, RDF.type, H.Channel, g),
         quad(general, H.community, community, g),
         quad(general, AS.name, literal("general"), g),
@@ -92,13 +98,21 @@ export async function bootstrap(h: Harmony): Promise<{ claimToken: string | null
       ]);
     });
   }
+  // The community key signs capabilities: make sure it exists before any transaction needs it.
+  await communityKey(h);
+  await writeAuthority(h, (tx) => ensureBuiltInRoles(h, tx));
+  await migrateAdmission(h);
   if (owner && !(await getCommunity(h)).owner) {
     // HARMONY_OWNER names the owner of an instance nobody has claimed yet.
-    await h.writeCommunity(async (tx) => {
+    const capability = await ownerCapability(h, owner);
+    await writeAuthority(h, async (tx) => {
+      await grantOwnership(h, tx, capability);
       const g = h.iris.community;
       await quadStore.insert(tx, [quad(iri(h.iris.community), H.owner, iri(owner), g)]);
       await quadStore.remove(tx, { graph: g, subject: iri(owner) });
       await addMember(h, tx, owner, H.Owner, new Date());
+      await issueMembershipCredential(tx, h, owner);
+      await issueRoleCredential(tx, h, owner, "owner");
     });
   }
   const { owner: current } = await getCommunity(h);
@@ -127,7 +141,8 @@ export async function claim(h: Harmony, actor: Actor, token: string): Promise<vo
   if (!actor.did) throw unauthorized("sign in before claiming the instance");
   const did = actor.did;
   const hash = await sha256Hex(token);
-  await h.writeCommunity(async (tx) => {
+  const capability = await ownerCapability(h, did);
+  await writeAuthority(h, async (tx) => {
     const [row] = await tx.select().from(instanceState).where(eq(instanceState.key, CLAIM_KEY));
     if (!row) throw conflict("already_claimed", "this instance already has an owner");
     if (row.value !== hash) throw badRequest("invalid_claim", "this claim link is not valid");
@@ -135,7 +150,10 @@ export async function claim(h: Harmony, actor: Actor, token: string): Promise<vo
     await quadStore.insert(tx, [quad(iri(h.iris.community), H.owner, iri(did), g)]);
     await quadStore.remove(tx, { graph: g, subject: iri(did) });
     await addMember(h, tx, did, H.Owner, new Date());
+    await issueMembershipCredential(tx, h, did);
+    await issueRoleCredential(tx, h, did, "owner");
     await tx.delete(instanceState).where(eq(instanceState.key, CLAIM_KEY));
+    await grantOwnership(h, tx, capability);
   });
 }
 
@@ -147,24 +165,36 @@ export async function isClaimable(h: Harmony, token: string): Promise<boolean> {
 
 export interface CommunityUpdate {
   name?: string;
+  /** Kept for older clients: true is the "open" policy, false "invite". */
   openJoin?: boolean;
+  /** The admission policy (server/credentials/admission.ts parseAdmission). */
+  admission?: unknown;
 }
 
 export async function updateCommunity(h: Harmony, actor: Actor, update: CommunityUpdate) {
-  await requireRole(h, actor, "admin", "change the community's settings");
+  await authorize(h, actor, "manage-community");
   const name = update.name === undefined
     ? undefined
     : cleanText(update.name, { field: "community name", max: 100 });
   if (update.openJoin !== undefined && typeof update.openJoin !== "boolean") {
     throw invalid("invalid_open_join", "openJoin must be true or false");
   }
+  let admission = update.admission === undefined ? undefined : parseAdmission(update.admission);
+  if (update.openJoin !== undefined) {
+    const implied: AdmissionPolicy = { policy: update.openJoin ? "open" : "invite" };
+    if (admission && admission.policy !== implied.policy) {
+      throw invalid(
+        "conflicting_admission",
+        "openJoin and admission say different things; send admission only",
+      );
+    }
+    admission ??= implied;
+  }
   await h.writeCommunity(async (tx) => {
     const g = h.iris.community;
     const community = iri(h.iris.community);
     if (name !== undefined) await quadStore.set(tx, g, community, AS.name, literal(name));
-    if (update.openJoin !== undefined) {
-      await quadStore.set(tx, g, community, H.openJoin, boolean(update.openJoin));
-    }
+    if (admission !== undefined) await writeAdmission(tx, h, admission);
   });
   return await getCommunity(h);
 }

@@ -17,6 +17,11 @@ export interface Config {
   allowPrivateAddresses: boolean;
   /** How often bridged channels ask their peers for operations they missed. */
   syncIntervalSeconds: number;
+  /**
+   * HARMONY_RECOVERY_DELAY_SECONDS: the default time lock of a social
+   * recovery (72 hours); a community's admins may set their own.
+   */
+  recoveryDelaySeconds?: number;
 }
 
 export class ConfigError extends Error {
@@ -52,6 +57,13 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
       `HARMONY_SYNC_INTERVAL_SECONDS must be a positive number of seconds, not "${syncText}"`,
     );
   }
+  const delayText = env.HARMONY_RECOVERY_DELAY_SECONDS ?? String(72 * 3600);
+  const recoveryDelaySeconds = Number(delayText);
+  if (!Number.isInteger(recoveryDelaySeconds) || recoveryDelaySeconds < 1) {
+    throw new ConfigError(
+      `HARMONY_RECOVERY_DELAY_SECONDS must be a whole number of seconds (at least 1), not "${delayText}"`,
+    );
+  }
   return {
     port,
     origin,
@@ -60,5 +72,6 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
     maxMessageLength: 4000,
     allowPrivateAddresses: env.HARMONY_ALLOW_PRIVATE_ADDRESSES === "1",
     syncIntervalSeconds,
+    recoveryDelaySeconds,
   };
 }

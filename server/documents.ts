@@ -7,7 +7,17 @@ import { type Secured, sign, type Signer } from "./crypto/dataIntegrity.ts";
 import { didOfVerificationMethod } from "./crypto/didkey.ts";
 import { HARMONY_CONTEXT_URL } from "./vocab.ts";
 import { newUrnUuid } from "./ids.ts";
-import type { SignedDelete, SignedMessage, SignedProfile, SignedUpdate } from "./signed.ts";
+import type {
+  SignedAction,
+  SignedDelete,
+  SignedMessage,
+  SignedProfile,
+  SignedRecoveryApproval,
+  SignedRecoveryCancel,
+  SignedRecoveryRequest,
+  SignedRecoverySetup,
+  SignedUpdate,
+} from "./signed.ts";
 
 export const CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2";
 
@@ -112,4 +122,169 @@ export function signProfile(
     doc.avatarHash = avatar.hash;
   }
   return sign(doc, signer, assertion(updated)) as unknown as Promise<SignedProfile>;
+}
+
+const ZCAP_CONTEXT = ["https://w3id.org/zcap/v1", "https://w3id.org/security/data-integrity/v2"];
+
+/** A delegated capability (ZCAP) as members sign and store them. */
+export interface DelegatedCapability {
+  "@context": string[];
+  id: string;
+  parentCapability: string;
+  invocationTarget: string;
+  controller: string;
+  allowedAction: string[];
+  expires: string;
+  proof: Record<string, unknown> & { capabilityChain: unknown[] };
+}
+
+/**
+ * The capability chain of a delegation from `parent` (a root capability id
+ * or a delegated capability), as ZCAP defines it: the root id, the ids of
+ * the capabilities in between, and the parent itself, embedded.
+ */
+export function chainFrom(parent: string | DelegatedCapability): unknown[] {
+  if (typeof parent === "string") return [parent];
+  const chain = parent.proof.capabilityChain;
+  const last = chain[chain.length - 1];
+  return [...chain.slice(0, -1), typeof last === "string" ? last : (last as { id: string }).id, parent];
+}
+
+/**
+ * A member delegates (part of) a capability they hold: the same or a
+ * narrower target (a channel under the community), a subset of its
+ * actions, an expiry no later than the parent's. Signed with eddsa-jcs-2022
+ * (ZCAP proof purpose "capabilityDelegation").
+ */
+export function signDelegation(
+  signer: Signer,
+  options: {
+    parent: DelegatedCapability;
+    controller: string;
+    invocationTarget: string;
+    allowedAction: string[];
+    expires: string;
+    id?: string;
+    created?: string;
+  },
+): Promise<DelegatedCapability> {
+  const created = options.created ?? now();
+  const doc = {
+    "@context": ZCAP_CONTEXT,
+    id: options.id ?? newUrnUuid(),
+    parentCapability: options.parent.id,
+    invocationTarget: options.invocationTarget,
+    controller: options.controller,
+    allowedAction: options.allowedAction,
+    expires: options.expires,
+  };
+  return sign(doc, signer, {
+    proofPurpose: "capabilityDelegation",
+    created,
+    capabilityChain: chainFrom(options.parent),
+  } as never) as unknown as Promise<DelegatedCapability>;
+}
+
+/**
+ * A moderation or role action (kick, ban, timeout, slow mode, a role
+ * change...): signed by the acting member, sent with the request and kept
+ * in the community's audit log (server/audit). `community` (the community's
+ * IRI) goes into `arguments`, so the action cannot be replayed elsewhere.
+ */
+export function signAction(
+  signer: Signer,
+  options: { action: string; target: string; community: string; arguments?: Record<string, unknown> },
+  published = now(),
+): Promise<SignedAction> {
+  const doc = {
+    "@context": HARMONY_CONTEXT_URL,
+    type: "Action",
+    action: options.action,
+    actor: didOf(signer),
+    target: options.target,
+    arguments: { ...options.arguments, community: options.community },
+    published,
+  } as const;
+  return sign(doc, signer, assertion(published)) as unknown as Promise<SignedAction>;
+}
+
+// ---- social recovery (server/recovery, docs/identity.md)
+
+/** The member names their guardians and how many of them must approve a recovery. */
+export function signRecoverySetup(
+  signer: Signer,
+  community: string,
+  guardians: string[],
+  threshold: number,
+  id = newUrnUuid(),
+  published = now(),
+): Promise<SignedRecoverySetup> {
+  const doc = {
+    "@context": HARMONY_CONTEXT_URL,
+    type: "RecoverySetup",
+    id,
+    community,
+    actor: didOf(signer),
+    guardians,
+    threshold,
+    published,
+  } as const;
+  return sign(doc, signer, assertion(published)) as unknown as Promise<SignedRecoverySetup>;
+}
+
+/** Signed by the NEW key: asks to take over `oldIdentity`'s place in the community. */
+export function signRecoveryRequest(
+  signer: Signer,
+  community: string,
+  oldIdentity: string,
+  id = newUrnUuid(),
+  published = now(),
+): Promise<SignedRecoveryRequest> {
+  const doc = {
+    "@context": HARMONY_CONTEXT_URL,
+    type: "RecoveryRequest",
+    id,
+    community,
+    oldIdentity,
+    newIdentity: didOf(signer),
+    published,
+  } as const;
+  return sign(doc, signer, assertion(published)) as Promise<SignedRecoveryRequest>;
+}
+
+/** A guardian's approval of one request, naming both identities. */
+export function signRecoveryApproval(
+  signer: Signer,
+  request: { id: string; community: string; oldIdentity: string; newIdentity: string },
+  published = now(),
+): Promise<SignedRecoveryApproval> {
+  const doc = {
+    "@context": HARMONY_CONTEXT_URL,
+    type: "RecoveryApproval",
+    request: request.id,
+    community: request.community,
+    oldIdentity: request.oldIdentity,
+    newIdentity: request.newIdentity,
+    actor: didOf(signer),
+    published,
+  } as const;
+  return sign(doc, signer, assertion(published)) as Promise<SignedRecoveryApproval>;
+}
+
+/** Signed by the OLD key: stops a recovery during its contest window. */
+export function signRecoveryCancel(
+  signer: Signer,
+  request: { id: string; community: string; oldIdentity: string; newIdentity: string },
+  published = now(),
+): Promise<SignedRecoveryCancel> {
+  const doc = {
+    "@context": HARMONY_CONTEXT_URL,
+    type: "RecoveryCancel",
+    request: request.id,
+    community: request.community,
+    oldIdentity: request.oldIdentity,
+    newIdentity: request.newIdentity,
+    published,
+  } as const;
+  return sign(doc, signer, assertion(published)) as Promise<SignedRecoveryCancel>;
 }

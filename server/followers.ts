@@ -10,6 +10,7 @@
  *
  * Nothing here speaks ActivityPub.
  */
+import { authorize } from "./authority/authorize.ts";
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Queryable, Tx } from "../db/client.ts";
 import { quadStore } from "../db/quadstore.ts";
@@ -20,7 +21,7 @@ import { invalid, notFound } from "./errors.ts";
 import type { Harmony } from "./harmony.ts";
 import { sha256Hex } from "./ids.ts";
 import type { Actor, ChannelInfo, FollowerInfo, FollowState } from "./model.ts";
-import { requireRole } from "./permissions.ts";
+
 import { AS, H, LDP, RDF } from "./vocab.ts";
 
 const stateIri = { pending: H.Pending, accepted: H.Accepted, rejected: H.Rejected };
@@ -81,9 +82,11 @@ async function readFollowers(q: Queryable, graph: string, subjects: ReturnType<t
   return out.sort((a, b) => a.since.localeCompare(b.since) || a.actor.localeCompare(b.actor));
 }
 
-function subjectsWhere(q: Queryable, graph: string, predicate: string, object: string) {
+function subjectsWhere(q: Queryable, graph: string, predicate: string, object: string, subject?: string) {
   return q.select({ subject: quads.subject }).from(quads).where(
-    sql`${quads.graph} = ${graph} and ${quads.predicate} = ${predicate} and ${quads.object} = ${object} and ${quads.objectKind} = 0`,
+    subject === undefined
+      ? sql`${quads.graph} = ${graph} and ${quads.predicate} = ${predicate} and ${quads.object} = ${object} and ${quads.objectKind} = 0`
+      : sql`${quads.graph} = ${graph} and ${quads.subject} = ${subject} and ${quads.predicate} = ${predicate} and ${quads.object} = ${object} and ${quads.objectKind} = 0`,
   );
 }
 
@@ -91,6 +94,17 @@ function subjectsWhere(q: Queryable, graph: string, predicate: string, object: s
 export async function channelFollowers(h: Harmony, channelIri: string): Promise<FollowerInfo[]> {
   const g = h.iris.followers;
   return await readFollowers(h.db, g, subjectsWhere(h.db, g, H.channel.value, channelIri));
+}
+
+/** One follower entity, by its IRI (without reading the channel's other followers). */
+async function followerAt(h: Harmony, subject: string): Promise<FollowerInfo | undefined> {
+  const g = h.iris.followers;
+  const [found] = await readFollowers(
+    h.db,
+    g,
+    subjectsWhere(h.db, g, RDF.type.value, H.Follower.value, subject),
+  );
+  return found;
 }
 
 /** The accepted followers of a channel: those its messages are delivered to. */
@@ -205,7 +219,7 @@ export async function requestFollow(h: Harmony, request: FollowRequest): Promise
     });
   });
   h.hub.publishFollowers();
-  return (await channelFollowers(h, channel.iri)).find((f) => f.iri === subject)!;
+  return (await followerAt(h, subject))!;
 }
 
 /**
@@ -259,13 +273,13 @@ async function decide(
   followerActor: unknown,
   decision: "accepted" | "rejected",
 ): Promise<FollowerInfo> {
-  await requireRole(h, actor, "admin", "answer follow requests");
+  await authorize(h, actor, "manage-followers");
   const channel = await findChannel(h, channelId);
   if (typeof followerActor !== "string" || !isHttpUrl(followerActor)) {
     throw invalid("invalid_actor", "actor must be the follower's actor IRI");
   }
   const subject = await followerIri(h, channel, followerActor);
-  const current = (await channelFollowers(h, channel.iri)).find((f) => f.iri === subject);
+  const current = await followerAt(h, subject);
   if (!current) throw notFound("this actor has not asked to follow the channel");
   if (decision === "accepted" && current.state !== "pending") {
     if (current.state === "accepted") return current;
@@ -279,7 +293,7 @@ async function decide(
     await writeFollower(h, tx, subject, channel, { ...current, state: decision, answerDue: true });
   });
   h.hub.publishFollowers();
-  return (await channelFollowers(h, channel.iri)).find((f) => f.iri === subject)!;
+  return (await followerAt(h, subject))!;
 }
 
 /** An admin accepts a pending follow request. */
@@ -308,7 +322,7 @@ export async function followRequests(
   actor: Actor,
   channelId: string,
 ): Promise<{ followers: FollowerInfo[]; pending: FollowerInfo[] }> {
-  await requireRole(h, actor, "admin", "see fediverse followers");
+  await authorize(h, actor, "manage-followers");
   const channel = await findChannel(h, channelId);
   const all = await channelFollowers(h, channel.iri);
   return {

@@ -26,6 +26,11 @@ export class Harmony {
     return this.database.db;
   }
 
+  /** Counts committed writes to the community graphs: caches derived from them compare it. */
+  get communityGeneration(): number {
+    return this.#generation;
+  }
+
   snapshot(): Promise<Snapshot> {
     if (this.#snapshot) return this.#snapshot;
     const generation = this.#generation;

@@ -8,6 +8,7 @@ import { messageIndex, opLog, quads } from "../db/schema.ts";
 import { actorOf, isRedacted, type OpDocument, opIdOf, type RedactedOp, targetOf } from "./oplog.ts";
 import { isRemoteOp, type RemoteOpDocument, remoteOpId } from "./remoteMessages.ts";
 import { AS, H, RDF } from "./vocab.ts";
+import { rebuildAuditLog } from "./audit/log.ts";
 
 type MessageRow = typeof messageIndex.$inferInsert;
 type OpRow = typeof opLog.$inferInsert;
@@ -95,5 +96,6 @@ export async function rebuildIndexes(q: Queryable): Promise<{ messages: number; 
   // Positions are kept: delivery cursors stored elsewhere keep their meaning.
   operations.sort((a, b) => a.position! - b.position!);
   await insertAll(q, opLog, operations);
+  await rebuildAuditLog(q);
   return { messages: messages.length, operations: operations.length };
 }

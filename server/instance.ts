@@ -4,6 +4,7 @@ import { loadAssets } from "./assets.ts";
 import { bootstrap, claimUrl } from "./community.ts";
 import type { Config } from "./config.ts";
 import { Harmony } from "./harmony.ts";
+import { type RecoveryService, startRecoveryService } from "./recovery/scheduler.ts";
 import { createFederationLayer, type FederationLayer } from "../federation/index.ts";
 
 export interface RunningInstance {
@@ -31,6 +32,7 @@ export async function startInstance(
   let harmony: Harmony | null = null;
   let app: ReturnType<typeof createApp> | null = null;
   let federation: FederationLayer | null = null;
+  let recovery: RecoveryService | null = null;
   const server = Deno.serve({
     port: config.port,
     hostname: "0.0.0.0",
@@ -46,6 +48,8 @@ export async function startInstance(
   try {
     harmony = new Harmony(resolved, database);
     const { claimToken } = await bootstrap(harmony);
+    // Completes social recoveries whose time lock ran out, now and on a timer.
+    recovery = startRecoveryService(harmony, { log });
     // The composition root: the only place in server/ that knows the ActivityPub layer.
     federation = await createFederationLayer(harmony);
     app = createApp(harmony, assets, federation.middleware);
@@ -62,6 +66,7 @@ export async function startInstance(
       claimUrl: url,
       async close() {
         await server.shutdown();
+        await recovery?.close();
         await harmony!.ops.close();
         await federation!.close();
         database.close();
@@ -69,6 +74,7 @@ export async function startInstance(
     };
   } catch (error) {
     await server.shutdown();
+    await recovery?.close();
     await federation?.close();
     database.close();
     throw error;

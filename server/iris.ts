@@ -29,6 +29,23 @@ export class Iris {
   invite(code: string): string {
     return `${this.origin}/invites/${code}`;
   }
+  /** Roles, and the capabilities members hold in the community. */
+  get authority(): string {
+    return `${this.origin}/authority`;
+  }
+  role(slug: string): string {
+    return `${this.origin}/roles/${slug}`;
+  }
+  /**
+   * Capability targets: the community (root) and, under it, each channel,
+   * so a capability can be narrowed to one channel (ZCAP target attenuation).
+   */
+  get communityTarget(): string {
+    return this.community;
+  }
+  channelTarget(channelId: string): string {
+    return `${this.community}/channels/${channelId}`;
+  }
   /** Capabilities this instance granted and installed for bridged channels. */
   get bridges(): string {
     return `${this.origin}/bridges`;

@@ -1,12 +1,40 @@
 import { quadStore } from "../db/quadstore.ts";
 import { boolean, dateTime, integer, iri, literal, quad } from "../db/terms.ts";
 import { addMember } from "./community.ts";
+import { authorize } from "./authority/authorize.ts";
+import { communityKey } from "./capabilities/communityKey.ts";
+import {
+  grantMembership,
+  grantOwnership,
+  memberCapability,
+  ownerCapability,
+  reissueFromRoot,
+  revokeAllHeldBy,
+  rootGrant,
+  writeAuthority,
+} from "./authority/grants.ts";
+import { authorityState, delegatedThrough, markRevoked, storeHeld } from "./authority/store.ts";
+import { BUILT_IN_ROLES } from "./authority/actions.ts";
 import { conflict, forbidden, HarmonyError, invalid, notFound, unauthorized } from "./errors.ts";
 import type { Harmony } from "./harmony.ts";
 import { shortId } from "./ids.ts";
 import type { Actor, InviteInfo, MemberInfo, ProfileInfo, Role } from "./model.ts";
 import { memberOf, requireRole } from "./permissions.ts";
 import { AS, H, RDF } from "./vocab.ts";
+import { readAdmission } from "./credentials/admission.ts";
+import {
+  type Admission,
+  checkAdmissionPresentation,
+  consumeChallenge,
+  samePolicy,
+} from "./credentials/admit.ts";
+import {
+  issueMembershipCredential,
+  issueRoleCredential,
+  revokeMemberCredentials,
+} from "./credentials/issue.ts";
+import { admitJoin } from "./moderation/guard.ts";
+import { auditFor, recordAudit } from "./audit/log.ts";
 
 export interface MemberListing extends MemberInfo {
   name: string;
@@ -21,7 +49,7 @@ export function shortDid(did: string): string {
 
 export async function listMembers(h: Harmony): Promise<MemberListing[]> {
   const { members, profiles } = await h.snapshot();
-  const rank: Record<Role, number> = { owner: 0, admin: 1, member: 2 };
+  const rank: Record<Role, number> = { owner: 0, admin: 1, moderator: 2, member: 3 };
   return [...members.values()].map((m) => {
     const profile = profiles.get(m.did) ?? null;
     return { ...m, profile, name: profile?.name || shortDid(m.did) };
@@ -38,17 +66,33 @@ export function inviteState(
   return "active";
 }
 
-/** Joins the community, freely when it is open or with a live invite code. */
-export async function join(h: Harmony, actor: Actor, code?: string | null): Promise<MemberInfo> {
+/**
+ * Joins the community: with a live invite code, freely when it is open, or
+ * with a presentation of the credential its admission policy asks for
+ * (server/credentials/admit.ts). The member is issued a membership
+ * credential in the same transaction.
+ */
+export async function join(
+  h: Harmony,
+  actor: Actor,
+  code?: string | null,
+  presentation?: unknown,
+): Promise<MemberInfo> {
   if (!actor.did) throw unauthorized("sign in to join");
   const did = actor.did;
   const existing = await memberOf(h, did);
   if (existing) return existing;
-  await h.writeCommunity(async (tx) => {
+  await admitJoin(h, did);
+  // Verified before the transaction (it may fetch an issuer's status list); settled inside it.
+  let admission: Admission | null = null;
+  const current = (await h.snapshot()).community?.admission;
+  if (!code && presentation !== undefined && current?.policy === "credential") {
+    admission = await checkAdmissionPresentation(h, did, presentation, current);
+  }
+  const capability = await memberCapability(h, did);
+  await writeAuthority(h, async (tx) => {
     const g = h.iris.community;
-    const open =
-      (await quadStore.match(tx, { graph: g, subject: iri(h.iris.community), predicate: H.openJoin }))[0]
-        ?.object.value === "true";
+    const policy = await readAdmission(tx, h);
     if (code) {
       const snapshotInvite = (await h.snapshot()).invites.find((i) => i.code === code);
       if (!snapshotInvite) throw notFound("this invite does not exist");
@@ -65,10 +109,22 @@ export async function join(h: Harmony, actor: Actor, code?: string | null): Prom
         throw new HarmonyError(410, "invite_" + state.replace(" ", "_"), `this invite is ${state}`);
       }
       await quadStore.set(tx, g, iri(invite.iri), H.uses, integer(invite.uses + 1));
-    } else if (!open) {
+    } else if (policy.policy === "credential") {
+      if (!admission) {
+        throw forbidden(
+          `to join, present a ${policy.credentialType} issued by ${policy.issuer}, or use an invite link`,
+        );
+      }
+      if (!samePolicy(admission.policy, policy)) {
+        throw conflict("admission_changed", "the community's admission policy changed; try again");
+      }
+      await consumeChallenge(tx, h, admission.challenge);
+    } else if (policy.policy !== "open") {
       throw forbidden("this community is invite only; you need an invite link to join");
     }
     await addMember(h, tx, did, H.MemberRole, new Date());
+    await grantMembership(h, tx, did, capability);
+    await issueMembershipCredential(tx, h, did);
   });
   return (await memberOf(h, did))!;
 }
@@ -78,27 +134,60 @@ export async function leave(h: Harmony, actor: Actor): Promise<void> {
   if (member.role === "owner") {
     throw conflict("owner_cannot_leave", "the owner cannot leave; hand ownership to someone else first");
   }
-  await h.writeCommunity((tx) => quadStore.remove(tx, { graph: h.iris.community, subject: iri(member.did) }));
+  await writeAuthority(h, async (tx) => {
+    await quadStore.remove(tx, { graph: h.iris.community, subject: iri(member.did) });
+    await revokeAllHeldBy(h, tx, member.did, member.did);
+    await revokeMemberCredentials(tx, h, member.did, "membership");
+  });
 }
 
-const roleIri = { owner: H.Owner, admin: H.Admin, member: H.MemberRole };
-
-/** The owner appoints and removes admins, or hands ownership over. */
-export async function setRole(h: Harmony, actor: Actor, did: string, role: unknown): Promise<MemberInfo> {
-  const me = await requireRole(h, actor, "owner", "change roles");
-  if (role !== "admin" && role !== "member" && role !== "owner") {
-    throw invalid("invalid_role", 'role must be "owner", "admin" or "member"');
-  }
+/**
+ * The owner hands the community over: the new owner gets the owner's
+ * capability from the root, the old one becomes an admin, and whatever was
+ * delegated through the old owner's capability is issued again from the
+ * root, so nobody loses a role.
+ */
+export async function transferOwnership(
+  h: Harmony,
+  actor: Actor,
+  did: string,
+  signed?: unknown,
+): Promise<MemberInfo> {
+  const { did: me, capabilityId } = await authorize(h, actor, "transfer-ownership");
   const target = await memberOf(h, did);
   if (!target) throw notFound("that DID is not a member");
-  if (target.did === me.did) throw conflict("own_role", "hand ownership to another member instead");
-  await h.writeCommunity(async (tx) => {
-    const g = h.iris.community;
-    await quadStore.set(tx, g, iri(did), H.role, roleIri[role]);
-    if (role === "owner") {
-      await quadStore.set(tx, g, iri(me.did), H.role, H.Admin);
-      await quadStore.set(tx, g, iri(h.iris.community), H.owner, iri(did));
+  if (did === me) throw conflict("own_role", "you already own the community");
+  const state = await authorityState(h);
+  const owners = (state.byHolder.get(me) ?? []).filter((c) => c.role === h.iris.role("owner") && !c.revoked);
+  const mine = new Set(owners.map((c) => c.id));
+  const dependents = [...state.byId.values()].filter((c) =>
+    !c.revoked && c.holder !== me && c.target === h.iris.communityTarget && delegatedThrough(state, c, mine)
+  );
+  const root = (await communityKey(h)).did;
+  const newOwner = await ownerCapability(h, did);
+  const formerOwner = await rootGrant(h, me, BUILT_IN_ROLES.admin.actions);
+  const reissued = await Promise.all(dependents.map((c) => reissueFromRoot(h, c)));
+  const audit = await auditFor(h, actor, signed, {
+    action: "transfer-ownership",
+    target: did,
+    capability: capabilityId,
+  });
+  await writeAuthority(h, async (tx) => {
+    await recordAudit(tx, h, audit);
+    for (const c of owners) await markRevoked(h, tx, c.id, me);
+    for (const c of dependents) await markRevoked(h, tx, c.id, me);
+    await grantOwnership(h, tx, newOwner);
+    await storeHeld(h, tx, formerOwner, { delegatedBy: root, role: h.iris.role("admin") });
+    for (const [i, c] of dependents.entries()) {
+      await storeHeld(h, tx, reissued[i].capability, { delegatedBy: reissued[i].delegatedBy, role: c.role });
     }
+    const g = h.iris.community;
+    await quadStore.set(tx, g, iri(did), H.role, H.Owner);
+    await quadStore.set(tx, g, iri(me), H.role, H.Admin);
+    await quadStore.set(tx, g, iri(h.iris.community), H.owner, iri(did));
+    await revokeMemberCredentials(tx, h, me, { role: "owner" });
+    await issueRoleCredential(tx, h, me, "admin");
+    await issueRoleCredential(tx, h, did, "owner");
   });
   return (await memberOf(h, did))!;
 }
@@ -110,7 +199,7 @@ export interface NewInvite {
 }
 
 export async function createInvite(h: Harmony, actor: Actor, input: NewInvite): Promise<InviteInfo> {
-  const me = await requireRole(h, actor, "admin", "create invites");
+  const me = await authorize(h, actor, "manage-invites");
   const { expiresIn, maxUses } = input;
   if (
     expiresIn != null &&
@@ -148,7 +237,7 @@ export async function createInvite(h: Harmony, actor: Actor, input: NewInvite): 
 }
 
 export async function listInvites(h: Harmony, actor: Actor): Promise<InviteInfo[]> {
-  await requireRole(h, actor, "admin", "see invites");
+  await authorize(h, actor, "manage-invites");
   return (await h.snapshot()).invites;
 }
 
@@ -157,7 +246,7 @@ export async function findInvite(h: Harmony, code: string): Promise<InviteInfo |
 }
 
 export async function revokeInvite(h: Harmony, actor: Actor, code: string): Promise<void> {
-  await requireRole(h, actor, "admin", "revoke invites");
+  await authorize(h, actor, "manage-invites");
   const invite = await findInvite(h, code);
   if (!invite) throw notFound("this invite does not exist");
   await h.writeCommunity((tx) =>

@@ -6,10 +6,12 @@ import { findChannel } from "./channels.ts";
 import { forbidden, HarmonyError, invalid, notFound, unauthorized } from "./errors.ts";
 import type { Harmony } from "./harmony.ts";
 import type { Actor, ChannelInfo, MessageView } from "./model.ts";
-import { atLeast, requireRead, requireRole } from "./permissions.ts";
+import { requireRead } from "./permissions.ts";
+import { authorize } from "./authority/authorize.ts";
 import { type SignedDelete, type SignedMessage, type SignedUpdate, verifySigned } from "./signed.ts";
 import { characterCount, hasForbiddenCharacters } from "./text.ts";
 import { type IndexRow, opIdOf, toView } from "./oplog.ts";
+import { checkEdit, guardPost } from "./moderation/guard.ts";
 
 export { toView };
 
@@ -60,15 +62,16 @@ export async function postMessage(
     throw invalid("wrong_channel", "the message was signed for another channel");
   }
   if (doc.attributedTo !== actor.did) throw forbidden("you can only post messages you signed yourself");
-  await requireRole(h, actor, "member", "post messages");
+  await authorize(h, actor, "post", channel);
   checkContent(h, doc.content);
-  const outcome = await h.ops.submit({
-    doc,
-    opId: await opIdOf(doc),
-    channel: channel.iri,
-    envelope: null,
-    maxSkewMs: MAX_CLOCK_SKEW_MS,
-  });
+  const opId = await opIdOf(doc);
+  const outcome = await guardPost(
+    h,
+    actor.did,
+    channel,
+    opId,
+    () => h.ops.submit({ doc, opId, channel: channel.iri, envelope: null, maxSkewMs: MAX_CLOCK_SKEW_MS }),
+  );
   if (outcome.message?.deleted) {
     throw new HarmonyError(410, "message_deleted", "the message with this id was deleted");
   }
@@ -86,12 +89,14 @@ export async function editMessage(
   const doc = await verifySigned("Update", document);
   if (doc.object !== messageId) throw invalid("wrong_message", "the edit was signed for another message");
   if (doc.actor !== actor.did) throw forbidden("you can only send edits you signed yourself");
-  await requireRole(h, actor, "member", "edit messages");
   checkContent(h, doc.content);
   const row = await readRow(h.db, messageId);
   if (!row) throw notFound("there is no such message");
   if (row.channel !== doc.channel) throw invalid("wrong_channel", "the edit was signed for another channel");
   const channel = await channelFor(h, row.channel);
+  if (row.author !== actor.did) throw forbidden("only the author can edit a message");
+  await authorize(h, actor, "edit-own", channel);
+  await checkEdit(h, actor.did);
   const outcome = await h.ops.submit({
     doc,
     opId: await opIdOf(doc),
@@ -114,22 +119,34 @@ export async function deleteMessage(
   const doc = await verifySigned("Delete", document);
   if (doc.object !== messageId) throw invalid("wrong_message", "the deletion was signed for another message");
   if (doc.actor !== actor.did) throw forbidden("you can only send deletions you signed yourself");
-  const me = await requireRole(h, actor, "member", "delete messages");
   const row = await readRow(h.db, messageId);
   if (!row) throw notFound("there is no such message");
   if (row.channel !== doc.channel) {
     throw invalid("wrong_channel", "the deletion was signed for another channel");
   }
-  if (row.author !== me.did && !atLeast(me.role, "admin")) {
-    throw forbidden("only the author, admins and the owner can delete a message");
-  }
+  const channel = await channelFor(h, row.channel);
+  const own = row.author === actor.did;
+  const auth = await authorize(h, actor, own ? "delete-own" : "delete-any", channel).catch((error) => {
+    throw !own && error instanceof HarmonyError && error.status === 403
+      ? forbidden("only the author, and members allowed to delete anyone's messages, can delete a message")
+      : error;
+  });
   if (row.deleted) return toView(row);
   const outcome = await h.ops.submit({
     doc,
     opId: await opIdOf(doc),
-    channel: (await channelFor(h, row.channel)).iri,
+    channel: channel.iri,
     envelope: null,
     maxSkewMs: MAX_CLOCK_SKEW_MS,
+    // Someone else's message: the deletion joins the audit log, in the same transaction.
+    audit: own ? undefined : {
+      action: "delete-message",
+      target: doc.object,
+      actor: doc.actor,
+      capability: auth.capabilityId,
+      arguments: { author: row.author },
+      evidence: doc as unknown as Record<string, unknown>,
+    },
   });
   return outcome.message!;
 }

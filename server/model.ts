@@ -1,14 +1,27 @@
 /** Plain data shapes shared by the domain, the API and the views. */
 
-export type Role = "owner" | "admin" | "member";
+export type Role = "owner" | "admin" | "moderator" | "member";
 export type Visibility = "public" | "members";
 /** Who may add messages to a channel from the fediverse (replies): nobody, or anyone. */
 export type FediverseReplies = "members" | "open";
 
+/**
+ * Who may join without an invite: anyone signed in ("open"), nobody
+ * ("invite"), or whoever presents a credential of `credentialType` issued by
+ * `issuer` (a did:key) naming them as its subject ("credential"). An invite
+ * admits under every policy.
+ */
+export type AdmissionPolicy =
+  | { policy: "open" }
+  | { policy: "invite" }
+  | { policy: "credential"; credentialType: string; issuer: string };
+
 export interface CommunityInfo {
   iri: string;
   name: string;
+  /** The admission policy is "open" (kept for older clients; see `admission`). */
   openJoin: boolean;
+  admission: AdmissionPolicy;
   owner: string | null;
 }
 
@@ -40,6 +53,13 @@ export interface ProfileInfo {
   updated: string;
   /** Set for a fediverse actor (the author of a reply that entered a channel), not a member. */
   remote?: { handle: string; url: string | null } | null;
+  /**
+   * Set when this DID moved to another one (social recovery): the profile
+   * shown is the new DID's, and `did` is the new DID.
+   */
+  movedTo?: string | null;
+  /** Set on a profile carried over by a recovery and not yet re-signed by the new key. */
+  movedFrom?: string | null;
 }
 
 export type FollowState = "pending" | "accepted" | "rejected";

@@ -25,6 +25,7 @@ import { sha256Hex } from "./ids.ts";
 import type { MessageView } from "./model.ts";
 import type { SignedDelete, SignedMessage, SignedUpdate } from "./signed.ts";
 import { AS, H, RDF, RDF_JSON } from "./vocab.ts";
+import { appendEntry, type AuditDraft } from "./audit/chain.ts";
 
 export type OpDocument = SignedMessage | SignedUpdate | SignedDelete;
 export type OpKind = OpDocument["type"];
@@ -68,6 +69,8 @@ export interface OpSubmission {
    * used once, so it is remembered, in the same transaction, until it expires.
    */
   invocation?: { proofValue: string; expires: number };
+  /** An audit log entry to append if the operation takes effect (a moderator's deletion, server/audit). */
+  audit?: AuditDraft;
 }
 
 export type Outcome =
@@ -628,6 +631,12 @@ export async function applyBatch(
         r,
       ) => [r.position, r.id, r.channel, r.origin, r.seq, r.lamport, r.kind, r.target, r.actor, r.document]),
     );
+  }
+  for (const [i, item] of batch.entries()) {
+    const outcome = outcomes[i];
+    if (item.audit && "status" in outcome && outcome.status === "applied") {
+      await appendEntry(sql, self, item.audit, new Date(now));
+    }
   }
   return {
     outcomes,

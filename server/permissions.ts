@@ -1,13 +1,14 @@
 /**
- * Who may do what. Roles are read from the community graph on every
- * check; the capability-based authorisation of a later issue replaces the
- * body of these functions, not their callers.
+ * Membership and reading. What a member may *do* is decided by the
+ * capabilities they hold (server/authority/authorize.ts); this module
+ * answers "is this DID a member" and "may this caller read this channel".
  */
 import { forbidden, unauthorized } from "./errors.ts";
 import type { Harmony } from "./harmony.ts";
 import type { Actor, ChannelInfo, MemberInfo, Role } from "./model.ts";
+import { allowed } from "./authority/authorize.ts";
 
-const rank: Record<Role, number> = { member: 1, admin: 2, owner: 3 };
+const rank: Record<Role, number> = { member: 1, moderator: 2, admin: 3, owner: 4 };
 
 export function atLeast(role: Role, minimum: Role): boolean {
   return rank[role] >= rank[minimum];
@@ -34,10 +35,11 @@ export async function requireRole(
   return member;
 }
 
-/** Whether the actor may read a channel's messages. */
+/** Whether the actor may read a channel's messages: anyone for a public one, else a capability to read it. */
 export async function canRead(h: Harmony, actor: Actor, channel: ChannelInfo): Promise<boolean> {
   if (channel.visibility === "public") return true;
-  return (await memberOf(h, actor.did)) !== null;
+  if (!actor.did) return false;
+  return (await allowed(h, actor.did, "read", channel)) !== null;
 }
 
 /** Throws 401 (signed out) or 403 (not a member) when the channel is closed to the actor. */

@@ -95,7 +95,12 @@ export async function getAvatar(
 ): Promise<{ type: string; bytes: Uint8Array; hash: string } | null> {
   const profile = (await h.snapshot()).profiles.get(did);
   if (!profile?.avatarType || !profile.avatarHash) return null;
-  const [q] = await quadStore.match(h.db, { graph: h.iris.avatars, subject: iri(did), predicate: H.avatar });
+  // profile.did differs from did for an identity that moved (the new DID's avatar).
+  const [q] = await quadStore.match(h.db, {
+    graph: h.iris.avatars,
+    subject: iri(profile.did),
+    predicate: H.avatar,
+  });
   if (!q) return null;
   return { type: profile.avatarType, bytes: base64.decode(q.object.value), hash: profile.avatarHash };
 }

@@ -52,13 +52,91 @@ export interface SignedProfile {
   proof: DataIntegrityProof;
 }
 
+/** A member names who may vouch for them if they lose their key (server/recovery). */
+export interface SignedRecoverySetup {
+  "@context": typeof HARMONY_CONTEXT_URL;
+  type: "RecoverySetup";
+  id: string;
+  community: string;
+  actor: string;
+  guardians: string[];
+  threshold: number;
+  published: string;
+  proof: DataIntegrityProof;
+}
+
+/** Signed by the NEW key: "I am the member who held `oldIdentity`". */
+export interface SignedRecoveryRequest {
+  "@context": typeof HARMONY_CONTEXT_URL;
+  type: "RecoveryRequest";
+  id: string;
+  community: string;
+  oldIdentity: string;
+  newIdentity: string;
+  published: string;
+  proof: DataIntegrityProof;
+}
+
+/** Signed by a guardian (`actor`) for one request. */
+export interface SignedRecoveryApproval {
+  "@context": typeof HARMONY_CONTEXT_URL;
+  type: "RecoveryApproval";
+  request: string;
+  community: string;
+  oldIdentity: string;
+  newIdentity: string;
+  actor: string;
+  published: string;
+  proof: DataIntegrityProof;
+}
+
+/** Signed by the OLD key during the contest window. */
+export interface SignedRecoveryCancel {
+  "@context": typeof HARMONY_CONTEXT_URL;
+  type: "RecoveryCancel";
+  request: string;
+  community: string;
+  oldIdentity: string;
+  newIdentity: string;
+  published: string;
+  proof: DataIntegrityProof;
+}
+
+/**
+ * A moderation or role action the acting member signs (server/moderation,
+ * server/audit): `target` is the DID, channel, role, message or capability
+ * acted on; `arguments` what was chosen (a duration, a reason, settings),
+ * including `community`, the community it was signed for.
+ */
+export interface SignedAction {
+  "@context": typeof HARMONY_CONTEXT_URL;
+  type: "Action";
+  action: string;
+  actor: string;
+  target: string;
+  arguments?: Record<string, unknown>;
+  published: string;
+  proof: DataIntegrityProof;
+}
+
 const isoInstant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 
 export function isInstant(value: unknown): value is string {
   return typeof value === "string" && isoInstant.test(value) && !Number.isNaN(Date.parse(value));
 }
 
-type FieldKind = "did" | "uuid" | "iri" | "text" | "instant" | "const";
+type FieldKind =
+  | "did"
+  | "dids"
+  | "integer"
+  | "uuid"
+  | "iri"
+  | "text"
+  | "instant"
+  | "const"
+  | "name"
+  | "ref"
+  | "object";
 
 interface Shape {
   type: string;
@@ -89,6 +167,52 @@ const shapes = {
     optional: { avatarType: "text", avatarHash: "text" },
     signerField: "id",
   },
+  RecoverySetup: {
+    type: "RecoverySetup",
+    fields: {
+      id: "uuid",
+      community: "iri",
+      actor: "did",
+      guardians: "dids",
+      threshold: "integer",
+      published: "instant",
+    },
+    signerField: "actor",
+  },
+  RecoveryRequest: {
+    type: "RecoveryRequest",
+    fields: { id: "uuid", community: "iri", oldIdentity: "did", newIdentity: "did", published: "instant" },
+    signerField: "newIdentity",
+  },
+  RecoveryApproval: {
+    type: "RecoveryApproval",
+    fields: {
+      request: "uuid",
+      community: "iri",
+      oldIdentity: "did",
+      newIdentity: "did",
+      actor: "did",
+      published: "instant",
+    },
+    signerField: "actor",
+  },
+  RecoveryCancel: {
+    type: "RecoveryCancel",
+    fields: {
+      request: "uuid",
+      community: "iri",
+      oldIdentity: "did",
+      newIdentity: "did",
+      published: "instant",
+    },
+    signerField: "oldIdentity",
+  },
+  Action: {
+    type: "Action",
+    fields: { action: "name", actor: "did", target: "ref", published: "instant" },
+    optional: { arguments: "object" },
+    signerField: "actor",
+  },
 } satisfies Record<string, Shape>;
 
 type ShapeName = keyof typeof shapes;
@@ -97,26 +221,48 @@ type Documents = {
   Update: SignedUpdate;
   Delete: SignedDelete;
   Profile: SignedProfile;
+  RecoverySetup: SignedRecoverySetup;
+  RecoveryRequest: SignedRecoveryRequest;
+  RecoveryApproval: SignedRecoveryApproval;
+  RecoveryCancel: SignedRecoveryCancel;
+  Action: SignedAction;
 };
 
 function checkField(name: string, kind: FieldKind, value: unknown): void {
   const ok = kind === "did"
     ? isDidKey(value)
+    : kind === "dids"
+    ? Array.isArray(value) && value.length <= 64 && value.every(isDidKey)
+    : kind === "integer"
+    ? Number.isSafeInteger(value)
     : kind === "uuid"
     ? isUrnUuid(value)
     : kind === "iri"
     ? typeof value === "string" && /^https?:\/\/\S+$/.test(value) && value.length <= 2048
     : kind === "instant"
     ? isInstant(value)
+    : kind === "name"
+    ? typeof value === "string" && /^[a-z][a-z-]{0,39}$/.test(value)
+    : kind === "ref"
+    ? isDidKey(value) || isUrnUuid(value) ||
+      (typeof value === "string" && /^(https?:\/\/|urn:)\S+$/.test(value) && value.length <= 2048)
+    : kind === "object"
+    ? typeof value === "object" && value !== null && !Array.isArray(value) &&
+      JSON.stringify(value).length <= 8192
     : typeof value === "string";
   if (!ok) {
     const expected = {
       did: "an Ed25519 did:key",
+      dids: "a list of Ed25519 did:keys",
+      integer: "a whole number",
       uuid: "a urn:uuid",
       iri: "an http(s) IRI",
       instant: "an ISO 8601 UTC time",
       text: "text",
       const: "",
+      name: "a lower-case action name",
+      ref: "a DID, a URN or an http(s) IRI",
+      object: "a JSON object (at most 8 KiB)",
     }[kind];
     throw invalid("malformed_document", `"${name}" must be ${expected}`);
   }

@@ -9,6 +9,8 @@ import type { Quad, Term } from "../db/terms.ts";
 import type { Iris } from "./iris.ts";
 import type { ChannelInfo, CommunityInfo, InviteInfo, MemberInfo, ProfileInfo, Role } from "./model.ts";
 import { AS, H, RDF } from "./vocab.ts";
+import { admissionFrom } from "./credentials/admission.ts";
+import { R } from "./recovery/vocab.ts";
 
 export interface Snapshot {
   community: CommunityInfo | null;
@@ -36,6 +38,7 @@ const one = (props: Map<string, Term[]>, p: { value: string }) => props.get(p.va
 const roleOf: Record<string, Role> = {
   [H.Owner.value]: "owner",
   [H.Admin.value]: "admin",
+  [H.Moderator.value]: "moderator",
   [H.MemberRole.value]: "member",
 };
 
@@ -55,10 +58,12 @@ export async function loadSnapshot(q: Queryable, iris: Iris): Promise<Snapshot> 
   for (const [subject, props] of bySubject(communityQuads)) {
     const types = new Set((props.get(RDF.type.value) ?? []).map((t) => t.value));
     if (types.has(H.Community.value)) {
+      const admission = admissionFrom((p) => one(props, p));
       snapshot.community = {
         iri: subject,
         name: one(props, AS.name) ?? "Harmony",
-        openJoin: one(props, H.openJoin) === "true",
+        openJoin: admission.policy === "open",
+        admission,
         owner: one(props, H.owner) ?? null,
       };
     } else if (types.has(H.Channel.value)) {
@@ -99,7 +104,24 @@ export async function loadSnapshot(q: Queryable, iris: Iris): Promise<Snapshot> 
       avatarType: one(props, H.avatarType) ?? null,
       avatarHash: one(props, H.avatarHash) ?? null,
       updated: one(props, AS.updated) ?? "",
+      ...(props.has(R.movedFrom.value) ? { movedFrom: one(props, R.movedFrom) } : {}),
     });
+  }
+  // Identities moved by social recovery (server/identityMove.ts): the old
+  // DID shows the profile its member uses now, found through `as:movedTo`.
+  const movedTo = new Map<string, string>();
+  for (const q of profileQuads) {
+    if (q.predicate.value === R.movedTo.value) movedTo.set(q.subject.value, q.object.value);
+  }
+  for (const from of movedTo.keys()) {
+    let current = from;
+    for (let hops = 0; hops < 16 && movedTo.has(current); hops++) current = movedTo.get(current)!;
+    const profile = snapshot.profiles.get(current);
+    if (current !== from && profile && !movedTo.has(current)) {
+      snapshot.profiles.set(from, { ...profile, movedTo: current });
+    } else {
+      snapshot.profiles.delete(from);
+    }
   }
   // Fediverse authors of replies: shown like profiles, marked remote.
   for (const [subject, props] of bySubject(remoteQuads)) {

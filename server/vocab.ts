@@ -69,6 +69,17 @@ export const H = {
   editOp: h("editOp"),
   deleted: h("deleted"),
   deletedBy: h("deletedBy"),
+  // authority: roles and the capabilities members hold
+  Role: h("Role"),
+  action: h("action"),
+  builtIn: h("builtIn"),
+  HeldCapability: h("HeldCapability"),
+  holder: h("holder"),
+  delegatedBy: h("delegatedBy"),
+  parentCapability: h("parentCapability"),
+  grantedRole: h("grantedRole"),
+  revokedBy: h("revokedBy"),
+  Moderator: h("Moderator"),
   // bridges
   BridgeGrant: h("BridgeGrant"),
   BridgeLink: h("BridgeLink"),
@@ -104,7 +115,56 @@ export const H = {
   maxUses: h("maxUses"),
   uses: h("uses"),
   revoked: h("revoked"),
+  // admission policy (on the community)
+  admission: h("admission"),
+  OpenAdmission: h("OpenAdmission"),
+  InviteAdmission: h("InviteAdmission"),
+  CredentialAdmission: h("CredentialAdmission"),
+  admissionType: h("admissionType"),
+  admissionIssuer: h("admissionIssuer"),
+  // credentials the community issued, and their status lists (graph {origin}/credentials)
+  MembershipCredential: h("MembershipCredential"),
+  RoleCredential: h("RoleCredential"),
+  StatusList: h("StatusList"),
+  roleName: h("roleName"),
+  statusList: h("statusList"),
+  statusIndex: h("statusIndex"),
+  allocated: h("allocated"),
+  indexMultiplier: h("indexMultiplier"),
+  indexOffset: h("indexOffset"),
+  revokedAt: h("revokedAt"),
 };
+
+/** Terms of the W3C Verifiable Credentials vocabulary the quads use. */
+export const CRED_NS = "https://www.w3.org/2018/credentials#";
+export const CRED = {
+  VerifiableCredential: iri(`${CRED_NS}VerifiableCredential`),
+  credentialSubject: iri(`${CRED_NS}credentialSubject`),
+  validFrom: iri(`${CRED_NS}validFrom`),
+};
+
+/**
+ * The context our credentials name after the VC 2.0 context. It is not
+ * /ns/v1: that context's `name` (as:name) and `holder` clash with the
+ * protected terms of https://www.w3.org/ns/credentials/v2, so a document
+ * naming both cannot be processed. This one holds only the credential
+ * terms, defined exactly as in /ns/v1. Served at /ns/credentials/v1.
+ */
+export const HARMONY_CREDENTIALS_CONTEXT_URL = "https://w3id.org/harmony/credentials/v1";
+
+const credentialTerms = {
+  MembershipCredential: "harmony:MembershipCredential",
+  RoleCredential: "harmony:RoleCredential",
+  memberOf: { "@id": "harmony:memberOf", "@type": "@id" },
+  roleName: "harmony:roleName",
+};
+
+/** The JSON-LD context served at /ns/credentials/v1 (protected; no term of credentials v2 redefined). */
+export function harmonyCredentialsContext(): Record<string, unknown> {
+  return {
+    "@context": { "@version": 1.1, "@protected": true, harmony: HARMONY_NS, ...credentialTerms },
+  };
+}
 
 /** The JSON-LD context served at /ns/v1 (protected, so nothing redefines it). */
 export function harmonyContext(): Record<string, unknown> {
@@ -159,9 +219,31 @@ export function harmonyContext(): Record<string, unknown> {
     maxUses: { "@id": "harmony:maxUses", "@type": "xsd:integer" },
     uses: { "@id": "harmony:uses", "@type": "xsd:integer" },
     revoked: { "@id": "harmony:revoked", "@type": "xsd:boolean" },
+    MembershipCredential: credentialTerms.MembershipCredential,
+    RoleCredential: credentialTerms.RoleCredential,
+    roleName: credentialTerms.roleName,
+    admission: { "@id": "harmony:admission", "@type": "@vocab" },
+    OpenAdmission: "harmony:OpenAdmission",
+    InviteAdmission: "harmony:InviteAdmission",
+    CredentialAdmission: "harmony:CredentialAdmission",
+    admissionType: "harmony:admissionType",
+    admissionIssuer: { "@id": "harmony:admissionIssuer", "@type": "@id" },
+    StatusList: "harmony:StatusList",
+    statusList: { "@id": "harmony:statusList", "@type": "@id" },
+    statusIndex: { "@id": "harmony:statusIndex", "@type": "xsd:integer" },
+    revokedAt: { "@id": "harmony:revokedAt", "@type": "xsd:dateTime" },
     // Exactly as the Data Integrity and zcap contexts define it, so the three can be used together.
     proof: { "@id": "https://w3id.org/security#proof", "@type": "@id", "@container": "@graph" },
     Operation: "harmony:Operation",
+    Role: "harmony:Role",
+    HeldCapability: "harmony:HeldCapability",
+    Moderator: "harmony:Moderator",
+    action: "harmony:action",
+    builtIn: { "@id": "harmony:builtIn", "@type": "xsd:boolean" },
+    holder: { "@id": "harmony:holder", "@type": "@id" },
+    delegatedBy: { "@id": "harmony:delegatedBy", "@type": "@id" },
+    grantedRole: { "@id": "harmony:grantedRole", "@type": "@id" },
+    revokedBy: { "@id": "harmony:revokedBy", "@type": "@id" },
     BridgeGrant: "harmony:BridgeGrant",
     BridgeLink: "harmony:BridgeLink",
     bridgeCapability: { "@id": "harmony:capability", "@type": "@json" },
@@ -192,6 +274,16 @@ export function harmonyContext(): Record<string, unknown> {
     icon: { "@id": "as:icon", "@type": "@id" },
     inbox: { "@id": "http://www.w3.org/ns/ldp#inbox", "@type": "@id" },
     sharedInbox: { "@id": "as:sharedInbox", "@type": "@id" },
+    // social recovery (server/recovery/vocab.ts, docs/vocabulary.md)
+    RecoverySetup: "harmony:RecoverySetup",
+    RecoveryRequest: "harmony:RecoveryRequest",
+    RecoveryApproval: "harmony:RecoveryApproval",
+    RecoveryCancel: "harmony:RecoveryCancel",
+    guardians: { "@id": "harmony:guardian", "@type": "@id", "@container": "@set" },
+    threshold: { "@id": "harmony:threshold", "@type": "xsd:integer" },
+    oldIdentity: { "@id": "harmony:oldIdentity", "@type": "@id" },
+    newIdentity: { "@id": "harmony:newIdentity", "@type": "@id" },
+    request: { "@id": "harmony:request", "@type": "@id" },
   };
   return { "@context": terms };
 }

@@ -2,6 +2,7 @@ import type { MemberListing } from "../server/members.ts";
 import type { ChannelInfo, CommunityInfo, MessageView, ProfileInfo } from "../server/model.ts";
 import { Page } from "./layout.tsx";
 import { Avatar, displayName, MessageItem, type Viewer } from "./parts.tsx";
+import { JoinByCredential } from "./credentials.tsx";
 
 export interface ChatData {
   community: CommunityInfo;
@@ -52,6 +53,18 @@ export function Sidebar(props: {
           ? (
             <a class="icon-link" href="/settings" aria-label="Community settings" title="Community settings">
               ⚙
+            </a>
+          )
+          : null}
+        {props.viewer?.role
+          ? (
+            <a
+              class="icon-link"
+              href={props.viewer.role === "member" ? "/moderation/log" : "/moderation"}
+              aria-label="Moderation"
+              title="Moderation"
+            >
+              ⚖
             </a>
           )
           : null}
@@ -163,6 +176,8 @@ function Composer(props: { channel: ChannelInfo; viewer: Viewer | null; communit
               You are not a member yet. <button type="submit">Join {props.community.name}</button>
             </form>
           )
+          : props.community.admission.policy === "credential"
+          ? <JoinByCredential community={props.community} />
           : <p>This community is invite only. Ask a member for an invite link to join.</p>}
       </div>
     );

@@ -55,6 +55,56 @@ export function IdentityPage(
               </textarea>
               <button type="submit">Restore</button>
             </form>
+            <h2>Already using Harmony on another device?</h2>
+            <p class="muted">
+              Link this device: your signed-in device sends your key sealed so that only this device can open
+              it. Nobody types the recovery phrase here.
+            </p>
+            <button type="button" id="link-device">Link this device</button>
+            <div id="link-panel" class="pairing" hidden>
+              <p>
+                On your signed-in device, open <strong>Your profile</strong>, then{" "}
+                <em>Add a device</em>, and type this code:
+              </p>
+              <p class="pairing-code" id="link-code"></p>
+              <p>
+                That device then shows numbers; check they are these: <strong id="link-fingerprint"></strong>
+              </p>
+              <p id="link-status" class="muted" role="status"></p>
+            </div>
+            <label class="checkbox">
+              <input type="checkbox" id="keep-linkable" />{" "}
+              Let this device add my other devices without the recovery phrase
+            </label>
+            <p class="muted small">
+              It then keeps an encrypted copy of your key that this site's scripts can unlock to send it to a
+              new device. Leave it off unless you need it: without it, adding a device asks for the recovery
+              phrase on this device once.
+            </p>
+          </section>
+
+          <section id="recover-identity" hidden>
+            <h2>Recover an identity</h2>
+            <p class="muted">
+              Lost the key and the recovery phrase of an identity that is a member here? With this new
+              identity, ask that identity's guardians to vouch for you. Once enough of them approve and the
+              community's waiting time has passed, your membership, roles and profile move to this identity.
+              Your member page shows your old DID.
+            </p>
+            <form id="recover-form">
+              <label for="recover-old">The DID you lost</label>
+              <input
+                id="recover-old"
+                name="old"
+                autocomplete="off"
+                autocapitalize="none"
+                spellcheck={false}
+                placeholder="did:key:z6Mk…"
+                required
+              />
+              <button type="submit">Ask for recovery</button>
+            </form>
+            <p id="recover-status" role="status"></p>
           </section>
 
           <section id="backup" hidden>

@@ -1,6 +1,16 @@
-import type { CommunityInfo, InviteInfo, MemberInfo, ProfileInfo, Role } from "../server/model.ts";
+import type {
+  ChannelInfo,
+  CommunityInfo,
+  InviteInfo,
+  MemberInfo,
+  ProfileInfo,
+  Role,
+} from "../server/model.ts";
 import { Notice, Page } from "./layout.tsx";
 import { Avatar, displayName } from "./parts.tsx";
+import { AddDeviceSection, type RecoveryPanelData, RecoverySection } from "./recovery.tsx";
+import { CredentialsSection, type CredentialView } from "./credentials.tsx";
+import { CapabilityChains, type CapabilityView, DelegationsSection } from "./capabilities.tsx";
 
 export function ClaimPage(
   props: { token: string; did: string | null; csrfToken: string | null; valid: boolean },
@@ -89,6 +99,12 @@ export function ProfilePage(props: {
   role: Role | null;
   csrfToken: string | null;
   communityName: string;
+  /** Guardians, recovery requests (server/recovery). */
+  recovery?: RecoveryPanelData | null;
+  /** The member's credentials and their issuer (server/credentials). */
+  credentials?: { list: CredentialView[]; issuer: string } | null;
+  /** What the member delegated, and the actions they could delegate (server/authority). */
+  delegations?: { delegated: CapabilityView[]; mine: string[]; channels: ChannelInfo[] } | null;
 }) {
   return (
     <Page
@@ -125,6 +141,26 @@ export function ProfilePage(props: {
           <p>
             Your DID: <code class="did">{props.did}</code>
           </p>
+          {props.profile?.movedFrom
+            ? (
+              <p class="notice-moved" role="note">
+                Your profile moved here from <code class="did">{props.profile.movedFrom}</code>{" "}
+                when your identity was recovered. Save it to sign it with your new key.
+              </p>
+            )
+            : null}
+          {props.delegations ? <DelegationsSection {...props.delegations} /> : null}
+          {props.credentials
+            ? (
+              <CredentialsSection
+                credentials={props.credentials.list}
+                issuer={props.credentials.issuer}
+                communityName={props.communityName}
+              />
+            )
+            : null}
+          {props.recovery ? <RecoverySection {...props.recovery} /> : null}
+          <AddDeviceSection />
           {props.role && props.role !== "owner"
             ? (
               <form hx-post="/ui/leave" hx-confirm={`Leave ${props.communityName}?`}>
@@ -146,6 +182,8 @@ export function MemberPage(props: {
   profile: ProfileInfo | null;
   member: MemberInfo | null;
   viewer: string | null;
+  /** The member's capabilities with their chains, shown to members (server/authority). */
+  capabilities?: { held: CapabilityView[]; channels: ChannelInfo[]; rootDid: string } | null;
 }) {
   return (
     <Notice title={displayName(props.did, props.profile)} me={props.viewer}>
@@ -158,6 +196,18 @@ export function MemberPage(props: {
           </dd>
           <dt>Role</dt>
           <dd>{props.member ? props.member.role : "not a member"}</dd>
+          {props.profile?.movedTo
+            ? (
+              <>
+                <dt>Moved to</dt>
+                <dd>
+                  <a href={`/members/${encodeURIComponent(props.profile.movedTo)}`}>
+                    <code class="did">{props.profile.movedTo}</code>
+                  </a>
+                </dd>
+              </>
+            )
+            : null}
           {props.member
             ? (
               <>
@@ -170,6 +220,14 @@ export function MemberPage(props: {
             : null}
         </dl>
       </div>
+      {props.capabilities
+        ? (
+          <section aria-labelledby="s-capabilities">
+            <h2 id="s-capabilities">Capabilities</h2>
+            <CapabilityChains {...props.capabilities} />
+          </section>
+        )
+        : null}
       <p>
         <a href="/">Back to the community</a>
       </p>

@@ -2,6 +2,9 @@ import type { MemberListing } from "../server/members.ts";
 import type { ChannelInfo, CommunityInfo, FollowerInfo, InviteInfo, Role } from "../server/model.ts";
 import { Page } from "./layout.tsx";
 import { type BridgesData, BridgesSection } from "./bridges.tsx";
+import { type RolesData, RolesSection } from "./roles.tsx";
+import { CommunityForm } from "./credentials.tsx";
+import { ModerationSection } from "./moderation.tsx";
 
 export interface SettingsData {
   community: CommunityInfo;
@@ -13,6 +16,9 @@ export interface SettingsData {
   me: string;
   /** Fediverse followers and pending follow requests, by channel id. */
   followers: Record<string, { followers: FollowerInfo[]; pending: FollowerInfo[] }>;
+  roles: RolesData;
+  /** The community's did:key (the issuer of its credentials). */
+  communityDid?: string | null;
   /** Bridged channels: capabilities granted to and installed from other instances. */
   bridges: Omit<BridgesData, "channels">;
   notice?: string;
@@ -75,15 +81,7 @@ export function SettingsPanel(props: SettingsData) {
       {props.notice ? <p class="notice-line" role="status">{props.notice}</p> : null}
       <section aria-labelledby="s-community">
         <h2 id="s-community">Community</h2>
-        <form hx-post="/ui/community" {...target} class="row">
-          <label for="community-name">Name</label>
-          <input id="community-name" name="name" value={props.community.name} maxlength={100} required />
-          <label class="checkbox">
-            <input type="checkbox" name="openJoin" value="true" checked={props.community.openJoin} />
-            Anyone signed in can join without an invite
-          </label>
-          <button type="submit">Save</button>
-        </form>
+        <CommunityForm community={props.community} communityDid={props.communityDid ?? null} />
       </section>
 
       <section aria-labelledby="s-channels">
@@ -211,29 +209,8 @@ export function SettingsPanel(props: SettingsData) {
         </ul>
       </section>
 
-      {owner
-        ? (
-          <section aria-labelledby="s-roles">
-            <h2 id="s-roles">Roles</h2>
-            <ul class="settings-list">
-              {props.members.filter((m) => m.did !== props.me).map((m) => (
-                <li>
-                  <form hx-post={`/ui/members/${encodeURIComponent(m.did)}/role`} {...target} class="row">
-                    <span>{m.name}</span>
-                    <label class="visually-hidden" for={`role-${m.did}`}>Role of {m.name}</label>
-                    <select id={`role-${m.did}`} name="role">
-                      <option value="member" selected={m.role === "member"}>Member</option>
-                      <option value="admin" selected={m.role === "admin"}>Admin</option>
-                      <option value="owner">Owner (hand over)</option>
-                    </select>
-                    <button type="submit">Set role</button>
-                  </form>
-                </li>
-              ))}
-            </ul>
-          </section>
-        )
-        : null}
+      <RolesSection {...props.roles} />
+      <ModerationSection />
 
       <BridgesSection channels={props.channels} {...props.bridges} />
 

@@ -27,7 +27,15 @@ export const OPTIONS = {
   expires: "value",
   uses: "value",
   to: "value",
+  credential: "value",
+  channel: "value",
   actions: "value",
+  guardian: "value",
+  threshold: "value",
+  reason: "value",
+  "rate-limit": "value",
+  raid: "value",
+  "min-age": "value",
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

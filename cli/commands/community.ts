@@ -2,6 +2,7 @@
 import { CliError, integerOption, stringOption } from "./args.ts";
 import { type Command, fromLink } from "./command.ts";
 import { localTime, shortDid, table } from "./io.ts";
+import { readCredentialFile } from "./credentials.ts";
 
 export const communityCommands: Command[] = [
   {
@@ -34,15 +35,19 @@ export const communityCommands: Command[] = [
   },
   {
     name: "join",
-    synopsis: "[INVITE_CODE|INVITE_URL]",
-    summary: "join the community (with an invite, or freely when it is open)",
+    synopsis: "[INVITE_CODE|INVITE_URL] [--credential FILE]",
+    summary: "join the community (with an invite, freely when it is open, or by presenting a credential)",
     arity: [0, 1],
-    async run({ args, connect, io }) {
+    options: ["credential"],
+    async run({ args, options, connect, io }) {
       const { value: code, origin } = args[0] === undefined
         ? { value: undefined }
         : fromLink(args[0], "invite");
+      const credentialFile = stringOption(options, "credential");
+      if (credentialFile && code) throw new CliError("join with an invite or with a credential, not both");
+      const credential = credentialFile ? await readCredentialFile(credentialFile) : null;
       const client = await connect(origin);
-      const member = await client.join(code);
+      const member = credential ? await client.joinWithCredentials([credential]) : await client.join(code);
       const community = await client.community();
       await io.out(`You are a ${member.role} of "${community.name}" since ${localTime(member.joined)}.\n`);
     },

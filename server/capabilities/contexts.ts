@@ -16,7 +16,12 @@ import multikeyContext from "@digitalbazaar/multikey-context";
 import zcapContext from "@digitalbazaar/zcap-context";
 import didContext from "did-context";
 import activityStreams from "./contexts/activitystreams.json" with { type: "json" };
-import { HARMONY_CONTEXT_URL, harmonyContext } from "../vocab.ts";
+import {
+  HARMONY_CONTEXT_URL,
+  HARMONY_CREDENTIALS_CONTEXT_URL,
+  harmonyContext,
+  harmonyCredentialsContext,
+} from "../vocab.ts";
 
 export const AS_CONTEXT = "https://www.w3.org/ns/activitystreams";
 export const ZCAP_V1 = "https://w3id.org/zcap/v1";
@@ -27,6 +32,7 @@ export const DID_V1 = "https://www.w3.org/ns/did/v1";
 export const CREDENTIALS_V1 = "https://www.w3.org/2018/credentials/v1";
 export const CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2";
 export const HARMONY_V1 = HARMONY_CONTEXT_URL;
+export const HARMONY_CREDENTIALS_V1 = HARMONY_CREDENTIALS_CONTEXT_URL;
 
 type ContextMap = Map<string, unknown> | Iterable<[string, unknown]>;
 
@@ -42,6 +48,7 @@ function buildContexts(): ReadonlyMap<string, unknown> {
   }
   map.set(AS_CONTEXT, activityStreams);
   map.set(HARMONY_V1, harmonyContext());
+  map.set(HARMONY_CREDENTIALS_V1, harmonyCredentialsContext());
   for (
     const url of [AS_CONTEXT, ZCAP_V1, DI_V1, DI_V2, MULTIKEY_V1, DID_V1, CREDENTIALS_V1, CREDENTIALS_V2]
   ) {

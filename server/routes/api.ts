@@ -12,6 +12,7 @@ import {
   updateChannel,
 } from "../channels.ts";
 import { claim, getCommunity, updateCommunity } from "../community.ts";
+import { communityKey, credentialJson, getCredential, listCredentials } from "../credentials/mod.ts";
 import { HarmonyError, invalid, notFound } from "../errors.ts";
 import { exportNQuads } from "../exchange.ts";
 import {
@@ -23,7 +24,7 @@ import {
   listInvites,
   listMembers,
   revokeInvite,
-  setRole,
+  transferOwnership,
 } from "../members.ts";
 import {
   changesSince,
@@ -39,9 +40,22 @@ import { approveFollower, followRequests, rejectFollower } from "../followers.ts
 import { memberOf, requireRead, requireRole } from "../permissions.ts";
 import { MAX_AVATAR_BYTES, setProfile, signedProfile } from "../profiles.ts";
 import type { AppEnv } from "./env.ts";
+import {
+  acceptDelegation,
+  assignRole,
+  listRoles,
+  removeRole,
+  revokeCapability,
+} from "../authority/grants.ts";
+import { createRole, deleteRole, updateRole } from "../authority/roles.ts";
+import { capabilityJson, capabilityReport } from "../authority/report.ts";
+import { authorize } from "../authority/authorize.ts";
 import { installBridge, listBridges, offerBridge, revokeBridge } from "../bridges.ts";
 import { stateHash, versionVector } from "../replication.ts";
 
+import { recoveryApiRoutes } from "../recovery/routes.ts";
+import { moderationApiRoutes, optionalBody } from "../moderation/routes.tsx";
+import { recordFirstSeen } from "../moderation/guard.ts";
 import { sessionCookieName } from "./middleware.ts";
 import { liveStream } from "./live.ts";
 import type { ChannelEvent } from "../events.ts";
@@ -84,6 +98,7 @@ export function apiRoutes(): Hono<AppEnv> {
     const body = await jsonBody(c);
     const did = await verifyPresentation(h, body.presentation);
     const session = await openSession(h, did);
+    await recordFirstSeen(h, did);
     setCookie(c, sessionCookieName(h.config.origin), session.token, {
       httpOnly: true,
       sameSite: "Lax",
@@ -123,7 +138,8 @@ export function apiRoutes(): Hono<AppEnv> {
   api.get("/community", async (c) => {
     const h = c.get("harmony");
     const community = await getCommunity(h);
-    return c.json({ ...community, origin: h.config.origin });
+    // `did`: the community's did:key, the issuer of its credentials (allied communities admit by it).
+    return c.json({ ...community, origin: h.config.origin, did: (await communityKey(h)).did });
   });
   api.patch("/community", async (c) => {
     const body = await jsonBody(c);
@@ -131,6 +147,7 @@ export function apiRoutes(): Hono<AppEnv> {
       await updateCommunity(c.get("harmony"), c.get("actor"), {
         name: body.name as string | undefined,
         openJoin: body.openJoin as boolean | undefined,
+        admission: body.admission,
       }),
     );
   });
@@ -155,15 +172,89 @@ export function apiRoutes(): Hono<AppEnv> {
     if (code !== undefined && (typeof code !== "string" || code === "")) {
       throw invalid("invalid_invite", "invite must be an invite code");
     }
-    return c.json(await join(c.get("harmony"), c.get("actor"), code), 201);
+    return c.json(await join(c.get("harmony"), c.get("actor"), code, body.presentation), 201);
   });
   api.post("/leave", async (c) => {
     await leave(c.get("harmony"), c.get("actor"));
     return c.body(null, 204);
   });
-  api.put("/members/:did/role", async (c) => {
+  // ---- roles and capabilities
+  api.post(
+    "/members/:did/ownership",
+    async (c) =>
+      c.json(
+        await transferOwnership(
+          c.get("harmony"),
+          c.get("actor"),
+          c.req.param("did"),
+          (await optionalBody(c)).action,
+        ),
+      ),
+  );
+  api.get("/roles", async (c) => c.json(await listRoles(c.get("harmony"))));
+  api.post("/roles", async (c) => {
     const body = await jsonBody(c);
-    return c.json(await setRole(c.get("harmony"), c.get("actor"), c.req.param("did"), body.role));
+    return c.json(
+      await createRole(
+        c.get("harmony"),
+        c.get("actor"),
+        { name: body.name, actions: body.actions },
+        body.action,
+      ),
+      201,
+    );
+  });
+  api.put("/roles/:slug", async (c) => {
+    const body = await jsonBody(c);
+    return c.json(await updateRole(c.get("harmony"), c.get("actor"), c.req.param("slug"), body, body.action));
+  });
+  api.delete("/roles/:slug", async (c) => {
+    await deleteRole(c.get("harmony"), c.get("actor"), c.req.param("slug"), (await optionalBody(c)).action);
+    return c.body(null, 204);
+  });
+  api.post("/members/:did/roles", async (c) => {
+    const body = await jsonBody(c);
+    if (typeof body.role !== "string") throw invalid("invalid_role", "name the role to assign");
+    const held = await assignRole(
+      c.get("harmony"),
+      c.get("actor"),
+      c.req.param("did"),
+      body.role,
+      body.delegation,
+    );
+    return c.json(capabilityJson(held), 201);
+  });
+  api.delete("/members/:did/roles/:role", async (c) => {
+    const { action } = await optionalBody(c);
+    await removeRole(c.get("harmony"), c.get("actor"), c.req.param("did"), c.req.param("role"), action);
+    return c.body(null, 204);
+  });
+  api.get("/members/:did/capabilities", async (c) => {
+    const h = c.get("harmony");
+    await requireRole(h, c.get("actor"), "member", "see members' capabilities");
+    return c.json(await capabilityReport(h, c.req.param("did")));
+  });
+  api.get("/capabilities", async (c) => {
+    const h = c.get("harmony");
+    const { did } = c.get("actor");
+    if (!did) throw new HarmonyError(401, "unauthenticated", "sign in first");
+    return c.json(await capabilityReport(h, did));
+  });
+  api.post("/capabilities", async (c) => {
+    const body = await jsonBody(c);
+    return c.json(
+      capabilityJson(await acceptDelegation(c.get("harmony"), c.get("actor"), body.delegation)),
+      201,
+    );
+  });
+  api.delete("/capabilities/:id", async (c) => {
+    await revokeCapability(
+      c.get("harmony"),
+      c.get("actor"),
+      c.req.param("id"),
+      (await optionalBody(c)).action,
+    );
+    return c.body(null, 204);
   });
   api.get("/invites", async (c) => {
     const invites = await listInvites(c.get("harmony"), c.get("actor"));
@@ -336,13 +427,28 @@ export function apiRoutes(): Hono<AppEnv> {
   // ---- export
   api.get("/export", async (c) => {
     const h = c.get("harmony");
-    await requireRole(h, c.get("actor"), "owner", "export the community");
+    await authorize(h, c.get("actor"), "export");
     return new Response(exportNQuads(h), {
       headers: {
         "content-type": "application/n-quads; charset=utf-8",
         "content-disposition": 'attachment; filename="harmony-export.nq"',
       },
     });
+  });
+
+  // ---- social recovery and device pairing (server/recovery)
+  api.route("/", recoveryApiRoutes());
+  // ---- moderation and the audit log (server/moderation, server/audit)
+  api.route("/", moderationApiRoutes());
+
+  // ---- credentials (server/credentials/)
+  api.get("/credentials", async (c) => {
+    const records = await listCredentials(c.get("harmony"), c.get("actor"));
+    return c.json(records.map(credentialJson));
+  });
+  api.get("/credentials/:id", async (c) => {
+    const record = await getCredential(c.get("harmony"), c.get("actor"), c.req.param("id"));
+    return c.json(record.credential);
   });
 
   api.all("*", () => {

@@ -24,21 +24,32 @@ import {
   listInvites,
   listMembers,
   revokeInvite,
-  setRole,
+  transferOwnership,
 } from "../members.ts";
 import { approveFollower, channelFollowers, rejectFollower } from "../followers.ts";
 import { changesSince, history, latestRevision } from "../messages.ts";
-import { memberOf, requireRead, requireRole } from "../permissions.ts";
+import { memberOf, requireRead } from "../permissions.ts";
 import { getAvatar } from "../profiles.ts";
 import { ChatPage, OlderMessages } from "../../views/chat.tsx";
 import { IdentityPage } from "../../views/identity.tsx";
 import { ClaimPage, InvitePage, MemberPage, ProfilePage } from "../../views/pages.tsx";
+import { communityKey, listCredentials } from "../credentials/mod.ts";
+import { recoveryPanel } from "../recovery/panel.ts";
 import { messageDomId, MessageItem, type Viewer } from "../../views/parts.tsx";
 import { type SettingsData, SettingsPage, SettingsPanel } from "../../views/settings.tsx";
 import type { AppEnv } from "./env.ts";
+import type { Harmony } from "../harmony.ts";
+import { ACTIONS } from "../authority/actions.ts";
+import { allowed, authorize } from "../authority/authorize.ts";
+import { removeRole } from "../authority/grants.ts";
+import { createRole, deleteRole, updateRole } from "../authority/roles.ts";
+import { authorityState } from "../authority/store.ts";
+import { capabilityReport } from "../authority/report.ts";
+import type { RolesData } from "../../views/roles.tsx";
 import { installBridge, listBridges, offerBridge, revokeBridge } from "../bridges.ts";
 import { liveStream } from "./live.ts";
 import { sessionCookieName } from "./middleware.ts";
+import { moderationWebRoutes } from "../moderation/routes.tsx";
 
 type C = Context<AppEnv>;
 
@@ -68,10 +79,42 @@ function safeReturn(path: string | undefined): string {
   return path && /^\/[A-Za-z0-9/_\-.~%?=&]*$/.test(path) && !path.startsWith("//") ? path : "/";
 }
 
+async function delegationsOf(h: Harmony, did: string) {
+  const report = await capabilityReport(h, did);
+  return {
+    delegated: report.delegated,
+    mine: [...new Set(report.held.flatMap((c) => c.actions))].sort(),
+    channels: (await h.snapshot()).channels,
+  };
+}
+
+async function rolesData(h: Harmony, me: string): Promise<RolesData> {
+  const state = await authorityState(h);
+  const members = await listMembers(h);
+  return {
+    roles: state.roles.map(({ slug, name, actions, builtIn }) => ({ slug, name, actions, builtIn })),
+    actions: { ...ACTIONS },
+    members: members.map((m) => ({
+      did: m.did,
+      name: m.name,
+      role: m.role,
+      roles: [
+        ...new Set(
+          (state.byHolder.get(m.did) ?? []).filter((c) => !c.revoked && c.role && !c.role.endsWith("/member"))
+            .map((c) => c.role!.split("/").pop()!),
+        ),
+      ],
+    })),
+    me,
+    canTransfer: (await allowed(h, me, "transfer-ownership")) !== null,
+  };
+}
+
 async function settingsData(c: C, notice?: string, offered?: { id: string; json: string }) {
   const h = c.get("harmony");
   const actor = c.get("actor");
-  const me = await requireRole(h, actor, "admin", "change the community's settings");
+  await authorize(h, actor, "manage-community");
+  const me = { did: actor.did!, role: (await memberOf(h, actor.did))?.role ?? "member" as const };
   const snapshot = await h.snapshot();
   const followers: SettingsData["followers"] = {};
   for (const channel of snapshot.channels) {
@@ -95,6 +138,8 @@ async function settingsData(c: C, notice?: string, offered?: { id: string; json:
     csrfToken: csrfOf(c),
     me: me.did,
     bridges: { ...await listBridges(h, actor), offered: offered ?? null },
+    roles: await rolesData(h, me.did),
+    communityDid: (await communityKey(h)).did,
     notice,
   };
 }
@@ -258,6 +303,9 @@ export function webRoutes(): Hono<AppEnv> {
         role={(await memberOf(h, did))?.role ?? null}
         csrfToken={csrfOf(c)}
         communityName={(await getCommunity(h)).name}
+        recovery={await recoveryPanel(h, did)}
+        credentials={{ list: await listCredentials(h, c.get("actor")), issuer: (await communityKey(h)).did }}
+        delegations={await delegationsOf(h, did)}
       />,
     );
   });
@@ -269,7 +317,17 @@ export function webRoutes(): Hono<AppEnv> {
     const member = snapshot.members.get(did) ?? null;
     const profile = snapshot.profiles.get(did) ?? null;
     if (!member && !profile) throw new HarmonyError(404, "not_found", "this DID is not known here");
-    return c.html(<MemberPage did={did} profile={profile} member={member} viewer={c.get("actor").did} />);
+    const viewer = c.get("actor").did;
+    const capabilities = viewer && snapshot.members.has(viewer)
+      ? {
+        held: (await capabilityReport(h, did)).held,
+        channels: snapshot.channels,
+        rootDid: (await communityKey(h)).did,
+      }
+      : null;
+    return c.html(
+      <MemberPage did={did} profile={profile} member={member} viewer={viewer} capabilities={capabilities} />,
+    );
   });
 
   web.get("/avatars/:did", async (c) => {
@@ -328,7 +386,13 @@ export function webRoutes(): Hono<AppEnv> {
   settingsAction("/ui/community", async (c, body) => {
     await updateCommunity(c.get("harmony"), c.get("actor"), {
       name: body.name,
-      openJoin: body.openJoin === "true",
+      ...(body.admission
+        ? {
+          admission: body.admission === "credential"
+            ? { policy: "credential", credentialType: body.credentialType, issuer: body.issuer }
+            : { policy: body.admission },
+        }
+        : { openJoin: body.openJoin === "true" }),
     });
     return "Community settings saved.";
   });
@@ -387,11 +451,42 @@ export function webRoutes(): Hono<AppEnv> {
     await revokeInvite(c.get("harmony"), c.get("actor"), c.req.param("code")!);
     return "Invite revoked.";
   });
-  settingsAction("/ui/members/:did/role", async (c, body) => {
-    const did = c.req.param("did")!;
-    await setRole(c.get("harmony"), c.get("actor"), did, body.role);
-    return "Role saved.";
+  // `action`: the signed action the browser adds (static/client/moderation.ts), kept in the audit log.
+  settingsAction("/ui/members/:did/ownership", async (c, body) => {
+    await transferOwnership(c.get("harmony"), c.get("actor"), c.req.param("did")!, body.action);
+    return "The community has a new owner.";
   });
+  settingsAction("/ui/members/:did/roles/:role/remove", async (c, body) => {
+    await removeRole(
+      c.get("harmony"),
+      c.get("actor"),
+      c.req.param("did")!,
+      c.req.param("role")!,
+      body.action,
+    );
+    return "Role removed.";
+  });
+  const roleForm = async (c: Context<AppEnv>) => {
+    const body = await c.req.parseBody({ all: true });
+    const actions = [body.actions ?? []].flat().filter((a): a is string => typeof a === "string");
+    const signed = typeof body.action === "string" ? body.action : undefined;
+    return { input: { name: body.name, actions }, signed };
+  };
+  web.post("/ui/roles", async (c) => {
+    const { input, signed } = await roleForm(c);
+    await createRole(c.get("harmony"), c.get("actor"), input, signed);
+    return c.html(<SettingsPanel {...await settingsData(c, "Role created.")} />);
+  });
+  web.post("/ui/roles/:slug", async (c) => {
+    const { input, signed } = await roleForm(c);
+    await updateRole(c.get("harmony"), c.get("actor"), c.req.param("slug"), input, signed);
+    return c.html(<SettingsPanel {...await settingsData(c, "Role saved.")} />);
+  });
+  settingsAction("/ui/roles/:slug/delete", async (c, body) => {
+    await deleteRole(c.get("harmony"), c.get("actor"), c.req.param("slug")!, body.action);
+    return "Role deleted.";
+  });
+  web.route("/", moderationWebRoutes());
 
   return web;
 }

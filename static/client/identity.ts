@@ -18,6 +18,11 @@ function setStatus(message: string): void {
   $("identity-status").textContent = message;
 }
 
+/** Whether the member allowed this device to add their other devices (docs/identity.md). */
+export function keepLinkable(): boolean {
+  return (document.getElementById("keep-linkable") as HTMLInputElement | null)?.checked === true;
+}
+
 export async function signIn(returnTo: string): Promise<void> {
   const signer = await currentSigner();
   if (!signer) throw new Error("this device holds no identity");
@@ -132,7 +137,7 @@ export async function initIdentityPage(): Promise<void> {
         throw new Error(`Word ${wrong.join(", ")} does not match. Check your copy and try again.`);
       }
       setStatus("Creating your keys…");
-      await saveIdentityFromMnemonic(pending);
+      await saveIdentityFromMnemonic(pending, { linkable: keepLinkable() });
       pending = null;
       $("mnemonic-words").replaceChildren();
       await signIn(returnTo);
@@ -150,7 +155,7 @@ export async function initIdentityPage(): Promise<void> {
         throw new Error("This is not a valid recovery phrase: check the spelling and order of the words.");
       }
       setStatus("Restoring your keys…");
-      await saveIdentityFromMnemonic(words);
+      await saveIdentityFromMnemonic(words, { linkable: keepLinkable() });
       ($("restore-words") as HTMLTextAreaElement).value = "";
       await signIn(returnTo);
     })();

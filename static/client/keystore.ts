@@ -4,7 +4,7 @@
  * out, and it is never sent anywhere.
  */
 import { importSigningKey } from "../../server/crypto/ed25519.ts";
-import { identityFromMnemonic } from "../../server/crypto/derive.ts";
+import { identityFromMnemonic, identityFromSigningSecret } from "../../server/crypto/derive.ts";
 import { type KeySigner, keySigner } from "../../server/crypto/signer.ts";
 
 const DB_NAME = "harmony";
@@ -15,6 +15,17 @@ interface StoredIdentity {
   did: string;
   signingKey: CryptoKey;
   created: string;
+  /**
+   * Only when the member allowed this device to add other devices without
+   * the recovery phrase (docs/identity.md, "Adding a device"): the Ed25519
+   * secret encrypted with AES-GCM under a non-extractable key kept beside it.
+   */
+  linkable?: { wrappingKey: CryptoKey; iv: Uint8Array; sealed: ArrayBuffer };
+}
+
+export interface SaveOptions {
+  /** Keep an encrypted copy of the secret so this device can add others (opt-in). */
+  linkable?: boolean;
 }
 
 function open(): Promise<IDBDatabase> {
@@ -46,14 +57,53 @@ export async function loadIdentity(): Promise<StoredIdentity | null> {
 }
 
 /** Derives the keys from a mnemonic and keeps only the non-extractable signing key. */
-export async function saveIdentityFromMnemonic(mnemonic: string): Promise<string> {
+export async function saveIdentityFromMnemonic(mnemonic: string, options: SaveOptions = {}): Promise<string> {
   const identity = await identityFromMnemonic(mnemonic);
-  const signingKey = await importSigningKey(identity.signingSecret, false);
-  identity.signingSecret.fill(0);
   identity.agreementSecret.fill(0);
+  return await saveIdentityFromSecret(identity.signingSecret, options);
+}
+
+/**
+ * Keeps a 32-byte Ed25519 secret (from a mnemonic, or sealed by another
+ * device) as a non-extractable key, and wipes the bytes.
+ */
+export async function saveIdentityFromSecret(secret: Uint8Array, options: SaveOptions = {}): Promise<string> {
+  const identity = identityFromSigningSecret(secret);
+  identity.agreementSecret.fill(0);
+  const signingKey = await importSigningKey(secret, false);
   const stored: StoredIdentity = { did: identity.did, signingKey, created: new Date().toISOString() };
+  if (options.linkable) {
+    const wrappingKey = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, [
+      "encrypt",
+      "decrypt",
+    ]);
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const sealed = await crypto.subtle.encrypt(
+      { name: "AES-GCM", iv, additionalData: new TextEncoder().encode(identity.did) },
+      wrappingKey,
+      secret as BufferSource,
+    );
+    stored.linkable = { wrappingKey, iv, sealed };
+  }
+  secret.fill(0);
   await run("readwrite", (s) => s.put(stored, KEY));
   return identity.did;
+}
+
+/**
+ * The secret of a device that allowed adding devices, for sealing it to a
+ * new one right away; null otherwise. The caller wipes it after use.
+ */
+export async function linkableSecret(): Promise<Uint8Array | null> {
+  const stored = await loadIdentity();
+  if (!stored?.linkable) return null;
+  const { wrappingKey, iv, sealed } = stored.linkable;
+  const plain = await crypto.subtle.decrypt(
+    { name: "AES-GCM", iv: iv as BufferSource, additionalData: new TextEncoder().encode(stored.did) },
+    wrappingKey,
+    sealed,
+  );
+  return new Uint8Array(plain);
 }
 
 export async function forgetIdentity(): Promise<void> {

@@ -5,6 +5,11 @@
 import { initChatPage } from "./chat.ts";
 import { initIdentityPage } from "./identity.ts";
 import { initProfilePage } from "./profile.ts";
+import { initAddDevice, initLinkThisDevice } from "./pairing.ts";
+import { initRecoverIdentity, initRecoverySection } from "./recovery.ts";
+import { initRoleForms } from "./roles.ts";
+import { initJoinByCredential } from "./credentials.ts";
+import { initModeration } from "./moderation.ts";
 
 function setupToggles(): void {
   document.addEventListener("click", (event) => {
@@ -23,11 +28,24 @@ function setupToggles(): void {
 }
 
 const pages: Record<string, () => void | Promise<void>> = {
-  chat: initChatPage,
-  identity: initIdentityPage,
-  profile: initProfilePage,
+  chat: () => {
+    initJoinByCredential();
+    return initChatPage();
+  },
+  identity: async () => {
+    initLinkThisDevice();
+    await initRecoverIdentity();
+    await initIdentityPage();
+  },
+  profile: () => {
+    initProfilePage();
+    initRecoverySection();
+    initAddDevice();
+  },
 };
 
 setupToggles();
+initRoleForms();
+initModeration();
 const page = document.body.dataset.page ?? "";
 void pages[page]?.();

@@ -60,7 +60,7 @@ Deno.test({
       await owner.getByText("Created #random-things.").waitFor();
       await owner.getByRole("button", { name: "Create invite" }).click();
       await owner.getByText("Invite created.").waitFor();
-      const inviteUrl = await owner.getByLabel("Invite link").first().inputValue();
+      const inviteUrl = await owner.locator("input.invite-url").first().inputValue();
       await owner.goto(instance.origin);
       await owner.getByRole("link", { name: /random-things/ }).click();
       await owner.waitForURL(/\/channels\//);
@@ -115,6 +115,22 @@ Deno.test({
         state: "detached",
         timeout: 1000,
       });
+
+      // The owner makes Grace a moderator: the owner's key signs the delegation in the browser.
+      const graceDid = await guest.evaluate(() => document.body.dataset.me!);
+      await owner.goto(`${instance.origin}/settings`);
+      const row = owner.locator(`form.assign-role[data-member="${graceDid}"]`);
+      await row.locator("select").selectOption("moderator");
+      await row.getByRole("button", { name: "Assign" }).click();
+      await owner.waitForLoadState("load");
+      await owner.getByRole("button", { name: "Remove moderator" }).waitFor();
+      const report = await (await fetch(
+        `${instance.origin}/api/members/${encodeURIComponent(graceDid)}/capabilities`,
+        { headers: { cookie: (await ownerContext.cookies()).map((c) => `${c.name}=${c.value}`).join("; ") } },
+      )).json();
+      const moderatorRole = report.held.find((c: { role: string | null }) => c.role?.endsWith("/moderator"));
+      assert.ok(moderatorRole, "Grace holds the moderator role");
+      assert.equal(moderatorRole.chain.length, 3, "root → owner → Grace, signed in the owner's browser");
 
       // Narrow screens: the channel list folds behind a toggle.
       await guest.setViewportSize({ width: 360, height: 740 });

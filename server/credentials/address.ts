@@ -1,0 +1,88 @@
+/**
+ * The instance's address policy for what it fetches on a credential's
+ * behalf (status lists of other issuers): unless private addresses are
+ * allowed (config.allowPrivateAddresses, HARMONY_ALLOW_PRIVATE_ADDRESSES=1),
+ * only https URLs whose host resolves to public addresses only, so a
+ * presented credential cannot point this instance at its own network.
+ * (The same rule the bridges follow; server/ cannot import federation/.)
+ */
+const privateV4: ReadonlyArray<readonly [number, number]> = [
+  [0x00000000, 8], // 0.0.0.0/8, "this network"
+  [0x0a000000, 8], // 10/8
+  [0x64400000, 10], // 100.64/10, carrier-grade NAT
+  [0x7f000000, 8], // 127/8, loopback
+  [0xa9fe0000, 16], // 169.254/16, link local (cloud metadata)
+  [0xac100000, 12], // 172.16/12
+  [0xc0000000, 24], // 192.0.0/24, protocol assignments
+  [0xc0a80000, 16], // 192.168/16
+  [0xc6120000, 15], // 198.18/15, benchmarking
+  [0xe0000000, 3], // multicast and reserved
+];
+
+function ipv4(text: string): number | null {
+  const parts = text.split(".");
+  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p))) return null;
+  const bytes = parts.map(Number);
+  if (bytes.some((b) => b > 255)) return null;
+  return ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0;
+}
+
+/** Whether an IP address (v4 or v6 text) is loopback, private, link-local or otherwise not public. */
+export function isNonPublicAddress(address: string): boolean {
+  const lower = address.toLowerCase().replace(/^\[|\]$/g, "");
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
+  const v4 = ipv4(mapped ? mapped[1] : lower);
+  if (v4 !== null) return privateV4.some(([net, bits]) => v4 >>> (32 - bits) === net >>> (32 - bits));
+  if (!lower.includes(":")) return true; // not an address at all: refuse
+  return lower === "::" || lower === "::1" || /^f[cd]/.test(lower) || /^fe[89ab]/.test(lower) ||
+    /^ff/.test(lower) || /^::ffff:/.test(lower) || /^64:ff9b:/.test(lower) || /^2001:db8:/.test(lower);
+}
+
+export class AddressRefused extends Error {
+  override name = "AddressRefused";
+}
+
+const verdicts = new Map<string, { ok: boolean; at: number }>();
+const VERDICT_MS = 300_000;
+
+/** Throws AddressRefused unless `url` may be fetched under the policy. */
+export async function checkFetchAddress(url: string, allowPrivate: boolean): Promise<void> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new AddressRefused(`${url} is not a URL`);
+  }
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
+    throw new AddressRefused(`${url}: only http(s) URLs are fetched`);
+  }
+  if (parsed.username || parsed.password) {
+    throw new AddressRefused(`${url}: URLs with credentials are refused`);
+  }
+  if (allowPrivate) return;
+  if (parsed.protocol !== "https:") {
+    throw new AddressRefused(`${url}: only https is fetched (private addresses are not allowed here)`);
+  }
+  const host = parsed.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  const known = verdicts.get(host);
+  if (known && Date.now() - known.at < VERDICT_MS) {
+    if (!known.ok) throw new AddressRefused(`${host} resolves to a private address`);
+    return;
+  }
+  let addresses: string[];
+  if (ipv4(host) !== null || host.includes(":")) {
+    addresses = [host];
+  } else if (host === "localhost" || host.endsWith(".localhost")) {
+    addresses = ["127.0.0.1"];
+  } else {
+    const [a, aaaa] = await Promise.all([
+      Deno.resolveDns(host, "A").catch(() => [] as string[]),
+      Deno.resolveDns(host, "AAAA").catch(() => [] as string[]),
+    ]);
+    addresses = [...a, ...aaaa];
+    if (addresses.length === 0) throw new AddressRefused(`${host} does not resolve`);
+  }
+  const ok = !addresses.some(isNonPublicAddress);
+  verdicts.set(host, { ok, at: Date.now() });
+  if (!ok) throw new AddressRefused(`${host} resolves to a private address`);
+}

@@ -1,0 +1,84 @@
+/** The JSON API of social recovery and device pairing (docs/api.md), mounted under /api. */
+import { Hono } from "hono";
+import { HarmonyError, unauthorized } from "../errors.ts";
+import type { AppEnv } from "../routes/env.ts";
+import { createPairing, deliverPairingKey, lookupPairing, pickUpPairing } from "./pairing.ts";
+import {
+  approveRecovery,
+  cancelRecovery,
+  getRecoveryRequest,
+  openRecoveryRequest,
+  recoveryOverview,
+  requestIdOf,
+  setRecoveryDelay,
+  setRecoverySetup,
+} from "./recovery.ts";
+
+async function body(c: { req: { json: () => Promise<unknown> } }): Promise<Record<string, unknown>> {
+  let value: unknown;
+  try {
+    value = await c.req.json();
+  } catch {
+    throw new HarmonyError(400, "malformed_json", "the request body is not valid JSON");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new HarmonyError(400, "malformed_json", "the request body must be a JSON object");
+  }
+  return value as Record<string, unknown>;
+}
+
+export function recoveryApiRoutes(): Hono<AppEnv> {
+  const api = new Hono<AppEnv>();
+
+  // ---- social recovery
+  api.get("/recovery", async (c) => {
+    const { did } = c.get("actor");
+    if (!did) throw unauthorized("sign in to see your recovery settings");
+    return c.json(await recoveryOverview(c.get("harmony"), did));
+  });
+  api.put("/recovery/setup", async (c) => {
+    const { setup } = await body(c);
+    return c.json(await setRecoverySetup(c.get("harmony"), c.get("actor"), setup));
+  });
+  api.put("/recovery/settings", async (c) => {
+    const { delaySeconds } = await body(c);
+    return c.json({ delaySeconds: await setRecoveryDelay(c.get("harmony"), c.get("actor"), delaySeconds) });
+  });
+  api.post("/recovery/requests", async (c) => {
+    const { request } = await body(c);
+    return c.json(await openRecoveryRequest(c.get("harmony"), c.get("actor"), request), 201);
+  });
+  api.get("/recovery/requests/:id", async (c) => {
+    const id = requestIdOf(c.req.param("id"));
+    return c.json(await getRecoveryRequest(c.get("harmony"), c.get("actor"), id));
+  });
+  api.post("/recovery/requests/:id/approve", async (c) => {
+    const id = requestIdOf(c.req.param("id"));
+    const { approval } = await body(c);
+    const { request, counted } = await approveRecovery(c.get("harmony"), c.get("actor"), id, approval);
+    return c.json({ ...request, counted });
+  });
+  api.post("/recovery/requests/:id/cancel", async (c) => {
+    const id = requestIdOf(c.req.param("id"));
+    const { cancel } = await body(c);
+    return c.json(await cancelRecovery(c.get("harmony"), c.get("actor"), id, cancel));
+  });
+
+  // ---- adding a device
+  api.post("/pairings", async (c) => {
+    return c.json(await createPairing(c.get("harmony"), await body(c)), 201);
+  });
+  api.get("/pairings/:code", async (c) => {
+    return c.json(await lookupPairing(c.get("harmony"), c.get("actor"), c.req.param("code")));
+  });
+  api.post("/pairings/:code/key", async (c) => {
+    await deliverPairingKey(c.get("harmony"), c.get("actor"), c.req.param("code"), await body(c));
+    return c.body(null, 204);
+  });
+  api.post("/pairings/:code/pickup", async (c) => {
+    const { token } = await body(c);
+    return c.json(await pickUpPairing(c.get("harmony"), c.req.param("code"), token));
+  });
+
+  return api;
+}
