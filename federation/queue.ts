@@ -29,7 +29,8 @@ import type {
   MessageQueueEnqueueOptions,
   MessageQueueListenOptions,
 } from "@fedify/fedify";
-import type { Database } from "../db/client.ts";
+import { setImmediate } from "node:timers";
+import type { Database, SqlTransaction } from "../db/client.ts";
 
 export interface SqlMessageQueueOptions {
   /** Jobs run side by side (default 4). */
@@ -44,6 +45,13 @@ export interface SqlMessageQueueOptions {
   maxPerGroup?: number;
   /** Where failures are reported (default console.error). */
   log?: (message: string, error?: unknown) => void;
+}
+
+/** How to settle a job that ran: delete it, or release it to run again later. */
+interface Settlement {
+  id: number;
+  outcome: "done" | "release";
+  entry: { rescheduled: boolean };
 }
 
 interface Claimed {
@@ -86,6 +94,22 @@ export class SqlMessageQueue implements MessageQueue {
   /** Handlers still running (including ones that timed out), awaited on close. */
   readonly #inFlight = new Set<Promise<unknown>>();
   #closed = false;
+  /** Workers waiting for their lease to be written (see #lease). */
+  readonly #leases: Array<{
+    settlement: Settlement | null;
+    resolve: (row: Record<string, unknown> | undefined) => void;
+    reject: (error: unknown) => void;
+  }> = [];
+  #leaseScheduled = false;
+  /** Enqueues waiting for their write (see #writeEnqueues). */
+  readonly #enqueues: Array<{
+    messages: readonly unknown[];
+    delay: number;
+    runAt: number;
+    orderingKey: string | null;
+    resolve: () => void;
+    reject: (error: unknown) => void;
+  }> = [];
 
   constructor(readonly database: Database, readonly name: string, options: SqlMessageQueueOptions = {}) {
     this.#workers = options.workers ?? 4;
@@ -100,34 +124,65 @@ export class SqlMessageQueue implements MessageQueue {
     return this.enqueueMany([message], options);
   }
 
-  async enqueueMany(messages: readonly unknown[], options?: MessageQueueEnqueueOptions): Promise<void> {
-    if (messages.length === 0) return;
+  enqueueMany(messages: readonly unknown[], options?: MessageQueueEnqueueOptions): Promise<void> {
+    if (messages.length === 0) return Promise.resolve();
     const delay = delayOf(options);
-    const runAt = Date.now() + delay;
-    const orderingKey = options?.orderingKey ?? null;
-    const reused: Array<{ row: number; rescheduled: boolean }> = [];
-    await this.database.writeSql(async (sql) => {
-      for (const message of messages) {
-        const key = messageKey(message);
-        const running = key === null ? undefined : this.#running.get(key);
-        if (running && !running.rescheduled) {
-          // A retry of the job being run: it keeps its row, hence its place among its ordering key.
-          await sql.run(
-            "UPDATE queue_jobs SET message = ?, run_at = ?, ordering_key = ?, locked_until = NULL WHERE id = ?",
-            [JSON.stringify(message), runAt, orderingKey, running.row],
-          );
-          reused.push(running);
-        } else {
-          await sql.run(
-            "INSERT INTO queue_jobs (queue, message, run_at, ordering_key, attempts) VALUES (?, ?, ?, ?, 0)",
-            [this.name, JSON.stringify(message), runAt, orderingKey],
-          );
-        }
-      }
+    return new Promise<void>((resolve, reject) => {
+      this.#enqueues.push({
+        messages,
+        delay,
+        runAt: Date.now() + delay,
+        orderingKey: options?.orderingKey ?? null,
+        resolve,
+        reject,
+      });
+      // Enqueues made in the same turn share one write: Fedify enqueues a fan-out's deliveries one by one.
+      if (this.#enqueues.length === 1) queueMicrotask(() => this.#writeEnqueues());
     });
+  }
+
+  async #writeEnqueues(): Promise<void> {
+    const batch = this.#enqueues.splice(0);
+    const reused = new Set<{ row: number; rescheduled: boolean }>();
+    try {
+      await this.database.writeSql(async (sql) => {
+        let values: unknown[] = [];
+        const insert = async () => {
+          if (values.length === 0) return;
+          const rows = Array.from({ length: values.length / 4 }, () => "(?, ?, ?, ?, 0)").join(", ");
+          await sql.run(
+            `INSERT INTO queue_jobs (queue, message, run_at, ordering_key, attempts) VALUES ${rows}`,
+            values,
+          );
+          values = [];
+        };
+        for (const { messages, runAt, orderingKey } of batch) {
+          for (const message of messages) {
+            const key = messageKey(message);
+            const running = key === null ? undefined : this.#running.get(key);
+            if (running && !running.rescheduled && !reused.has(running)) {
+              // A retry of the job being run: it keeps its row, hence its place among its ordering key.
+              await sql.run(
+                "UPDATE queue_jobs SET message = ?, run_at = ?, ordering_key = ?, locked_until = NULL WHERE id = ?",
+                [JSON.stringify(message), runAt, orderingKey, running.row],
+              );
+              reused.add(running);
+            } else {
+              values.push(this.name, JSON.stringify(message), runAt, orderingKey);
+              if (values.length >= 4 * 100) await insert();
+            }
+          }
+        }
+        await insert();
+      });
+    } catch (error) {
+      for (const { reject } of batch) reject(error);
+      return;
+    }
     for (const entry of reused) entry.rescheduled = true;
-    if (delay === 0) this.#notify();
-    else this.#notifyIn(delay);
+    if (batch.some(({ delay }) => delay === 0)) this.#notify();
+    for (const delay of new Set(batch.map(({ delay }) => delay))) if (delay > 0) this.#notifyIn(delay);
+    for (const { resolve } of batch) resolve();
   }
 
   async getDepth(): Promise<MessageQueueDepth> {
@@ -157,40 +212,122 @@ export class SqlMessageQueue implements MessageQueue {
     this.#timers.add(timer);
   }
 
-  /** Leases the next job that may run now, or says how long to wait. */
-  async #claim(): Promise<Claimed | { waitMs: number }> {
-    const now = Date.now();
+  /** When the next job is due (or its lease runs out); null when the queue is empty. */
+  async #nextDue(): Promise<number | null> {
     const [due] = (await this.database.client.execute({
       sql: `SELECT min(max(run_at, coalesce(locked_until, 0))) AS next FROM queue_jobs WHERE queue = ?`,
       args: [this.name],
     })).rows;
-    const next = due?.next === null || due?.next === undefined ? null : Number(due.next);
-    if (next === null || next > now) {
-      return { waitMs: Math.min(this.#idlePollMs, next === null ? this.#idlePollMs : next - now + 1) };
+    return due?.next === null || due?.next === undefined ? null : Number(due.next);
+  }
+
+  #waitFor(next: number | null, now: number): number {
+    return Math.min(this.#idlePollMs, next === null ? this.#idlePollMs : next - now + 1);
+  }
+
+  /** Deletes (or releases) a job this worker ran, inside a write. */
+  async #settleIn(sql: SqlTransaction, settlement: Settlement): Promise<void> {
+    if (settlement.entry.rescheduled) return;
+    if (settlement.outcome === "done") {
+      await sql.run("DELETE FROM queue_jobs WHERE id = ?", [settlement.id]);
+    } else {
+      // Released to run again later (Fedify normally retries on its own; this is the fallback).
+      await sql.run("UPDATE queue_jobs SET locked_until = NULL, run_at = ? WHERE id = ?", [
+        Date.now() + this.#leaseMs,
+        settlement.id,
+      ]);
     }
-    const busy = [...this.#groups].filter(([, n]) => n >= this.#maxPerGroup).map(([group]) => group);
-    const notBusy = busy.length
-      ? `AND (m.ordering_key IS NULL OR ${groupSql} NOT IN (${busy.map(() => "?").join(",")}))`
-      : "";
-    const rows = await this.database.writeSql((sql) =>
-      sql.all(
-        `UPDATE queue_jobs SET locked_until = ?, attempts = attempts + 1
-          WHERE id = (
-            SELECT m.id FROM queue_jobs m
-             WHERE m.queue = ? AND m.run_at <= ? AND (m.locked_until IS NULL OR m.locked_until < ?)
-               AND (m.ordering_key IS NULL OR NOT EXISTS (
-                 SELECT 1 FROM queue_jobs o
-                  WHERE o.queue = m.queue AND o.ordering_key = m.ordering_key AND o.id < m.id))
-               ${notBusy}
-             ORDER BY m.run_at, m.id LIMIT 1)
-          RETURNING id, message, ordering_key`,
-        [now + this.#leaseMs, this.name, now, now, ...busy],
-      )
-    );
-    const row = rows[0];
-    // Something is due but waits behind its ordering key or its group: a finishing job wakes us.
-    if (!row) return { waitMs: this.#idlePollMs };
+  }
+
+  /**
+   * Settles the job the worker just ran (if any) and leases the next job
+   * that may run now, in one write, or says how long to wait.
+   */
+  async #claim(settlement: Settlement | null): Promise<Claimed | { waitMs: number }> {
+    const now = Date.now();
+    if (settlement === null) {
+      // Is anything due? (From the queue_jobs_lease index alone, passing over the jobs in flight.)
+      const { rows: dueNow } = await this.database.client.execute({
+        sql: `SELECT 1 FROM queue_jobs
+                WHERE queue = ? AND run_at <= ? AND (locked_until IS NULL OR locked_until < ?) LIMIT 1`,
+        args: [this.name, now, now],
+      });
+      if (dueNow.length === 0) {
+        const next = await this.#nextDue();
+        if (next === null || next > now) return { waitMs: this.#waitFor(next, now) };
+      }
+    }
+    const row = await this.#lease(settlement);
+    if (!row) {
+      // Something due waits behind its ordering key or its group: a finishing job wakes us.
+      if (settlement === null) return { waitMs: this.#idlePollMs };
+      const next = await this.#nextDue();
+      return { waitMs: next === null || next > now ? this.#waitFor(next, now) : this.#idlePollMs };
+    }
     return { id: Number(row.id), message: JSON.parse(String(row.message)), group: groupOf(row.ordering_key) };
+  }
+
+  /**
+   * Settles a worker's last job and leases its next one. Workers asking in
+   * the same turn of the event loop share one write (one commit): under load
+   * the commit, not the statements, is most of a job's cost here.
+   */
+  #lease(settlement: Settlement | null): Promise<Record<string, unknown> | undefined> {
+    return new Promise((resolve, reject) => {
+      this.#leases.push({ settlement, resolve, reject });
+      if (!this.#leaseScheduled) {
+        this.#leaseScheduled = true;
+        // A macrotask (setImmediate: nested timeouts are clamped), so that workers whose
+        // deliveries finished in this turn of the event loop share the write.
+        setImmediate(() => this.#writeLeases());
+      }
+    });
+  }
+
+  async #writeLeases(): Promise<void> {
+    this.#leaseScheduled = false;
+    const batch = this.#leases.splice(0);
+    const now = Date.now();
+    // Jobs leased by this write count against their group like the ones running.
+    const groups = new Map(this.#groups);
+    let leased: Record<string, unknown>[];
+    try {
+      leased = await this.database.writeSql(async (sql) => {
+        for (const { settlement } of batch) if (settlement !== null) await this.#settleIn(sql, settlement);
+        const rows: Record<string, unknown>[] = [];
+        while (rows.length < batch.length) {
+          const busy = [...groups].filter(([, n]) => n >= this.#maxPerGroup).map(([group]) => group);
+          const notBusy = busy.length
+            ? `AND (m.ordering_key IS NULL OR ${groupSql} NOT IN (${busy.map(() => "?").join(",")}))`
+            : "";
+          const [row] = await sql.all(
+            `UPDATE queue_jobs SET locked_until = ?, attempts = attempts + 1
+              WHERE id = (
+                SELECT m.id FROM queue_jobs m
+                 WHERE m.queue = ? AND m.run_at <= ? AND (m.locked_until IS NULL OR m.locked_until < ?)
+                   AND (m.ordering_key IS NULL OR NOT EXISTS (
+                     SELECT 1 FROM queue_jobs o
+                      WHERE o.queue = m.queue AND o.ordering_key = m.ordering_key AND o.id < m.id))
+                   ${notBusy}
+                 ORDER BY m.run_at, m.id LIMIT 1)
+              RETURNING id, message, ordering_key`,
+            [now + this.#leaseMs, this.name, now, now, ...busy],
+          );
+          if (!row) break;
+          rows.push(row);
+          const group = groupOf(row.ordering_key);
+          if (group !== null) groups.set(group, (groups.get(group) ?? 0) + 1);
+        }
+        return rows;
+      });
+    } catch (error) {
+      for (const { reject } of batch) reject(error);
+      return;
+    } finally {
+      // A settled job may let the next one of its ordering key or group run.
+      if (batch.some(({ settlement }) => settlement !== null)) this.#notify();
+    }
+    batch.forEach(({ resolve }, i) => resolve(leased[i]));
   }
 
   #sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -207,7 +344,8 @@ export class SqlMessageQueue implements MessageQueue {
     });
   }
 
-  async #run(job: Claimed, handler: (message: unknown) => Promise<void> | void): Promise<void> {
+  /** Runs a leased job; says how to settle it. */
+  async #run(job: Claimed, handler: (message: unknown) => Promise<void> | void): Promise<Settlement> {
     const key = messageKey(job.message);
     const entry = { row: job.id, rescheduled: false };
     if (key !== null) this.#running.set(key, entry);
@@ -244,19 +382,14 @@ export class SqlMessageQueue implements MessageQueue {
     if (outcome === "timeout") {
       work.catch((error) => this.#log(`queue ${this.name}: a job that timed out failed`, error));
     }
+    // Settled by the worker's next write, together with leasing its next job.
+    return { id: job.id, outcome: outcome === "done" ? "done" : "release", entry };
+  }
+
+  /** Settles a job on its own (a worker that stops). */
+  async #settle(settlement: Settlement): Promise<void> {
     try {
-      await this.database.writeSql(async (sql) => {
-        if (entry.rescheduled) return;
-        if (outcome === "done") {
-          await sql.run("DELETE FROM queue_jobs WHERE id = ?", [job.id]);
-        } else {
-          // Released to run again later (Fedify normally retries on its own; this is the fallback).
-          await sql.run("UPDATE queue_jobs SET locked_until = NULL, run_at = ? WHERE id = ?", [
-            Date.now() + this.#leaseMs,
-            job.id,
-          ]);
-        }
-      });
+      await this.database.writeSql((sql) => this.#settleIn(sql, settlement));
     } catch (error) {
       this.#log(`queue ${this.name}: could not settle a job`, error);
     }
@@ -269,23 +402,31 @@ export class SqlMessageQueue implements MessageQueue {
   ): Promise<void> {
     const signal = options.signal;
     const worker = async () => {
+      // The job this worker ran last, settled by its next write.
+      let settlement: Settlement | null = null;
       while (!signal?.aborted && !this.#closed) {
         const seen = this.#wakes;
         let claimed: Claimed | { waitMs: number };
         try {
-          claimed = await this.#claim();
+          claimed = await this.#claim(settlement);
         } catch (error) {
           if (this.#closed) break;
-          this.#log(`queue ${this.name}: could not lease a job`, error);
+          // A job left unsettled runs again once its lease has expired.
+          this.#log(
+            `queue ${this.name}: could not ${settlement ? "settle a job or " : ""}lease a job`,
+            error,
+          );
           claimed = { waitMs: this.#idlePollMs };
         }
+        settlement = null;
         if ("waitMs" in claimed) {
           if (seen !== this.#wakes) continue;
           await this.#sleep(claimed.waitMs, signal);
           continue;
         }
-        await this.#run(claimed, handler);
+        settlement = await this.#run(claimed, handler);
       }
+      if (settlement !== null) await this.#settle(settlement);
     };
     await Promise.all(Array.from({ length: this.#workers }, worker));
   }

@@ -17,7 +17,8 @@ import { verifyInvocation } from "../../server/capabilities/zcap.ts";
 import { HarmonyError } from "../../server/errors.ts";
 import type { Harmony } from "../../server/harmony.ts";
 import type { ChannelInfo } from "../../server/model.ts";
-import { type Envelope, type OpDocument, opIdOf } from "../../server/oplog.ts";
+import { actorOf, type Envelope, type OpDocument, opIdOf } from "../../server/oplog.ts";
+import { isBanned } from "../../server/moderation/guard.ts";
 import { opsSince, versionVector } from "../../server/replication.ts";
 import { verifySigned } from "../../server/signed.ts";
 import type { AppEnv } from "../../server/routes/env.ts";
@@ -205,6 +206,9 @@ async function handle(
       )
       : error;
   }) as OpDocument;
+  if (await isBanned(h, actorOf(doc))) {
+    throw new HarmonyError(403, "banned", "the operation's author is banned from this community");
+  }
   // A message signed for one of the channels bridged here, or relayed by a
   // peer from a further instance's channel (made there, signed for it).
   const relayed = new URL(doc.channel).origin === envelope.origin && envelope.origin !== h.config.origin;

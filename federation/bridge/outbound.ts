@@ -17,7 +17,8 @@ import { deliveryCursors, opLog } from "../../db/schema.ts";
 import { bridgeState, type Link } from "../../server/bridges.ts";
 import { invoke } from "../../server/capabilities/zcap.ts";
 import type { Harmony } from "../../server/harmony.ts";
-import { isRedacted, type OpDocument, opIdOf } from "../../server/oplog.ts";
+import { actorOf, isRedacted, type OpDocument, opIdOf } from "../../server/oplog.ts";
+import { isBanned } from "../../server/moderation/guard.ts";
 import { versionVector } from "../../server/replication.ts";
 import { verifySigned } from "../../server/signed.ts";
 import { type BridgeActivity, operationActivity, syncActivity } from "./activity.ts";
@@ -30,7 +31,7 @@ const MAX_BACKOFF_MS = 5 * 60_000;
 const REQUEST_TIMEOUT_MS = 15_000;
 
 export class PeerDeliveryError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(readonly status: number, message: string, readonly code: string | null = null) {
     super(message);
   }
 }
@@ -48,10 +49,17 @@ async function post(h: Harmony, link: Link, activity: BridgeActivity): Promise<u
   const text = await response.text();
   if (!response.ok) {
     let reason = text.slice(0, 300);
+    let code: string | null = null;
     try {
-      reason = JSON.parse(text).message ?? reason;
+      const parsed = JSON.parse(text);
+      reason = parsed.message ?? reason;
+      code = typeof parsed.error === "string" ? parsed.error : null;
     } catch { /* keep the text */ }
-    throw new PeerDeliveryError(response.status, `${link.peerInbox} answered ${response.status}: ${reason}`);
+    throw new PeerDeliveryError(
+      response.status,
+      `${link.peerInbox} answered ${response.status}: ${reason}`,
+      code,
+    );
   }
   return text ? JSON.parse(text) : null;
 }
@@ -136,7 +144,17 @@ class LinkLoop {
             seq: op.seq,
             lamport: op.lamport,
           });
-          await post(this.h, this.link, await signed(this.h, this.link, activity, actionFor(op.kind)));
+          try {
+            await post(this.h, this.link, await signed(this.h, this.link, activity, actionFor(op.kind)));
+          } catch (error) {
+            // The peer banned the operation's author: it will never take it; move on.
+            if (!(error instanceof PeerDeliveryError && error.status === 403 && error.code === "banned")) {
+              throw error;
+            }
+            console.warn(
+              `bridge: ${this.link.peerInbox} refused ${op.id}: its author ${op.actor} is banned there`,
+            );
+          }
         }));
         const failed = results.findIndex((r) => r.status === "rejected");
         const upTo = failed === -1 ? slice.length : failed;
@@ -173,6 +191,13 @@ class LinkLoop {
         const kind = (document as { type?: string })?.type;
         if (kind !== "Message" && kind !== "Update" && kind !== "Delete") continue;
         if (!grant.actions.includes(actionFor(kind))) continue;
+        const author = isRedacted(document) ? document.actor : actorOf(document as OpDocument);
+        if (await isBanned(this.h, author)) {
+          console.warn(
+            `bridge: skipped an operation from ${this.link.peerActor}: its author ${author} is banned here`,
+          );
+          continue;
+        }
         try {
           if (isRedacted(document)) {
             // The trace of a deleted message's post or edit: it fills its place in our log.
