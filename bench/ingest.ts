@@ -19,6 +19,8 @@ export interface IngestOptions {
   concurrency: number;
   members: number;
   channels: number;
+  /** Run the server of another checkout (bench/baseline.ts); default this one. */
+  serverRoot?: string;
 }
 
 export interface IngestResult extends IngestOptions {
@@ -69,7 +71,10 @@ export async function benchIngest(options: IngestOptions): Promise<IngestResult>
   const dbPath = `${dir}/harmony.db`;
   try {
     const ownerFile = await identityFileFromMnemonic(generateMnemonic());
-    const server = await startServerProcess({ DATABASE_URL: `file:${dbPath}`, HARMONY_OWNER: ownerFile.did });
+    const server = await startServerProcess(
+      { DATABASE_URL: `file:${dbPath}`, HARMONY_OWNER: ownerFile.did },
+      options.serverRoot,
+    );
     progress(`ingest: server pid ${server.pid} on ${server.origin}, database ${dbPath}`);
     try {
       const owner = new HarmonyClient(server.origin, await signerFromIdentityFile(ownerFile));

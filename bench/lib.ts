@@ -126,7 +126,11 @@ export interface ServerProcess {
  * Starts `deno run -A server/main.ts` as a separate process (its own event
  * loop and V8 heap) and waits until /healthz answers.
  */
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+export async function startServerProcess(
+  env: Record<string, string>,
+  /** The checkout whose server/main.ts runs (default: this one). */
+  root = repoRoot,
+): Promise<ServerProcess> {
   const port = freePort();
   const origin = `http://127.0.0.1:${port}`;
   const child = new Deno.Command(Deno.execPath(), {
@@ -137,7 +141,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
       ...(Deno.env.get("BENCH_SERVER_FLAGS")?.split(/\s+/).filter(Boolean) ?? []),
       "server/main.ts",
     ],
-    cwd: repoRoot,
+    cwd: root,
     env: { PORT: String(port), HARMONY_ORIGIN: origin, NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",

@@ -4,6 +4,18 @@ import type { Machine } from "./lib.ts";
 import type { MemoryResult } from "./memory.ts";
 import type { RenderDatabase } from "./populate.ts";
 import type { RenderResult } from "./render.ts";
+import type { AuthorityBenchRow } from "./authority.ts";
+import type { BridgeBenchResult } from "./bridge.ts";
+import type { CapabilityBenchRow } from "./capabilities.ts";
+import type { FanoutResult } from "./fanout.ts";
+import {
+  authorityPart,
+  bridgePart,
+  capabilitiesPart,
+  fanoutPart,
+  type Part,
+  postingVsBaseline,
+} from "./report_more.ts";
 
 export interface RunResults {
   host: Machine;
@@ -13,6 +25,12 @@ export interface RunResults {
   database: RenderDatabase | null;
   render: RenderResult | null;
   memory: MemoryResult[] | null;
+  /** Benchmark 1 run against an earlier commit (bench/baseline.ts). */
+  baseline: { commit: string; runs: IngestResult[] } | null;
+  bridge: BridgeBenchResult | null;
+  fanout: FanoutResult | null;
+  capabilities: CapabilityBenchRow[] | null;
+  authority: AuthorityBenchRow[] | null;
 }
 
 const n0 = (x: number) => Math.round(x).toLocaleString("en");
@@ -79,21 +97,13 @@ JavaScript thread does all request handling and all libSQL calls (they are synch
 bounds it at about 1 / (CPU per message). The server process's RSS after the run was
 ${f(m.serverRssAfterMiB, 0)} MiB.
 
-**Why it misses (profiled with \`BENCH_SERVER_FLAGS="--cpu-prof"\`).** About four fifths of the
-server's CPU goes to the database layer, not to HTTP or signatures: each message costs nine separate
-SQL statements (session lookup, duplicate check before and inside the transaction, the two
-counters, the savepoint and its release, the quad insert, the index insert), and through
-\`@libsql/client\` each statement has ~40 µs of fixed cost in Deno (a fresh \`prepare\`, two
-\`columns()\` calls and, for writes, a thrown-and-caught exception from \`raw()\`) before SQLite does any
-work; drizzle's query building is about a fifth of the CPU on its own. The commit itself (WAL write,
-fsync, a checkpoint every 1,000 pages) is about a sixth: group commit gathers only about 10 messages
-per commit at 64 in flight (fewer when the machine is busy), because libSQL calls are synchronous, so
-the event loop cannot accept new requests while a group is being written. Ed25519 verification and
-SHA-256 (WebCrypto) are under a tenth. What would reach the target: a writer that takes the whole
-group and writes it with one multi-row \`INSERT\` for all its quads and one for all its index rows,
-counters read once per channel per group, on a dedicated connection with cached prepared statements
-(ideally in a worker, so request handling runs on the other core). A raw-SQL prototype of that write
-path committed 4,000–6,000 messages/s durably on this machine at groups of 16–64.`);
+**How the write path keeps up.** The main thread verifies each message's signature (WebCrypto
+Ed25519) and checks the author's capability to post, then hands the operation to the operation
+writer (server/opWriter.ts). Under load the writer runs on a worker thread with its own connection
+(server/opWorker.ts): it takes every operation waiting, folds the whole group into the log with one
+multi-row \`INSERT\` per table and the channel counters read once per channel per group, commits
+durably, and only then are the requests answered. Request handling and Ed25519 verification use
+one core, the writes the other.`);
   }
 
   if (r.render && r.database) {
@@ -214,6 +224,17 @@ because loading the community snapshot (1,000 members and their profiles, about 
 about 120 ms and leaves V8's heap some 30 MiB larger: the rows pass through drizzle and the quad
 terms as short-lived objects, and V8 keeps the pages it grew into after collecting them. SQLite's
 own page cache is at most 2 MiB per connection.`);
+  }
+
+  const parts: Part[] = [];
+  if (r.ingest?.length && r.baseline?.runs.length) parts.push(postingVsBaseline(r.ingest, r.baseline));
+  if (r.bridge) parts.push(bridgePart(r.bridge));
+  if (r.fanout) parts.push(fanoutPart(r.fanout));
+  if (r.capabilities?.length) parts.push(capabilitiesPart(r.capabilities));
+  if (r.authority?.length) parts.push(authorityPart(r.authority));
+  for (const part of parts) {
+    rows.push(...part.rows);
+    sections.push(part.section);
   }
 
   const table = rows.join("\n");

@@ -2,19 +2,25 @@
  * `deno task bench`: runs the benchmarks and rewrites BENCHMARKS.md.
  *
  *   deno task bench                  everything (first run builds a 1M-message database, ~1.5 min)
- *   deno task bench --only=ingest    some benchmarks (ingest, render, memory), printed only
+ *   deno task bench --only=ingest    some benchmarks, printed only: ingest, baseline, render, memory,
+ *                                    bridge, fanout, capabilities, authority
  *   deno task bench --quick          small sizes, to check the harness, printed only
  *
  * BENCH_SERVER_FLAGS adds Deno flags to the server processes, e.g.
  * BENCH_SERVER_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them;
  * BENCH_SHOW_SERVER=1 prints what the ingest server logged.
  */
+import { type AuthorityBenchRow, benchAuthority } from "./authority.ts";
+import { BEFORE_AUTHORITY, ensureBaseline } from "./baseline.ts";
+import { benchBridgeInbound, type BridgeBenchResult } from "./bridge.ts";
+import { benchCapabilities, type CapabilityBenchRow } from "./capabilities.ts";
+import { benchFanout, type FanoutResult } from "./fanout.ts";
 import { benchIngest, type IngestResult } from "./ingest.ts";
 import { machine, progress, repoRoot } from "./lib.ts";
 import { benchMemory, type MemoryResult } from "./memory.ts";
 import { ensureRenderDatabase, type RenderDatabase } from "./populate.ts";
 import { benchRender, type RenderResult } from "./render.ts";
-import { writeReport } from "./report.ts";
+import { type RunResults, writeReport } from "./report.ts";
 
 const args = new Set(Deno.args);
 const quick = args.has("--quick");
@@ -26,24 +32,41 @@ const sizes = quick
     ingest: { messages: 2_000, warmup: 200, concurrency: 64, members: 8, channels: 4, runs: 1 },
     render: { channels: 10, messagesPerChannel: 1_000, members: 1_000 },
     renderRequests: { requests: 200, warmup: 50, httpRequests: 50 },
+    bridge: { operations: 500, concurrency: 64, authors: 16 },
+    fanout: { followers: 50, messages: 2, followConcurrency: 32, timeoutMs: 30_000 },
+    seconds: 1,
   }
   : {
     ingest: { messages: 20_000, warmup: 2_000, concurrency: 64, members: 8, channels: 4, runs: 3 },
     render: { channels: 10, messagesPerChannel: 100_000, members: 1_000 },
     renderRequests: { requests: 2_000, warmup: 200, httpRequests: 300 },
+    bridge: { operations: 5_000, concurrency: 64, authors: 16 },
+    fanout: { followers: 1_000, messages: 5, followConcurrency: 32, timeoutMs: 60_000 },
+    seconds: 3,
   };
 
 const started = performance.now();
 const host = await machine();
 progress(`machine: ${host.cpu}, ${host.cores} cores, ${host.ramGiB} GiB, ${host.os}, Deno ${host.deno}`);
 
+// Posting throughput now and before capability-based authorization, run for run in turn so
+// that both see the same machine.
 let ingest: IngestResult[] | null = null;
-if (wants("ingest")) {
-  ingest = [];
+let baseline: RunResults["baseline"] = null;
+if (wants("ingest") || wants("baseline")) {
   const { runs, ...options } = sizes.ingest;
+  const before = wants("baseline") ? await ensureBaseline(BEFORE_AUTHORITY) : null;
+  if (wants("ingest")) ingest = [];
+  if (before) baseline = { commit: before.commit, runs: [] };
   for (let run = 1; run <= runs; run++) {
-    progress(`ingest: run ${run} of ${runs}`);
-    ingest.push(await benchIngest(options));
+    if (ingest) {
+      progress(`ingest: run ${run} of ${runs}`);
+      ingest.push(await benchIngest(options));
+    }
+    if (before && baseline) {
+      progress(`ingest at ${before.commit.slice(0, 12)} (baseline): run ${run} of ${runs}`);
+      baseline.runs.push(await benchIngest({ ...options, serverRoot: before.root }));
+    }
   }
 }
 
@@ -74,14 +97,49 @@ if (wants("memory")) {
   ];
 }
 
+let bridge: BridgeBenchResult | null = null;
+if (wants("bridge")) {
+  progress("bridge: inbound capability invocations");
+  bridge = await benchBridgeInbound(sizes.bridge);
+}
+
+let fanout: FanoutResult | null = null;
+if (wants("fanout")) fanout = await benchFanout(sizes.fanout);
+
+let capabilities: CapabilityBenchRow[] | null = null;
+if (wants("capabilities")) {
+  progress("capabilities: invocation verification");
+  capabilities = await benchCapabilities(sizes.seconds);
+}
+
+let authority: AuthorityBenchRow[] | null = null;
+if (wants("authority")) {
+  progress("authority: authorization checks");
+  authority = await benchAuthority(sizes.seconds);
+}
+
 const seconds = (performance.now() - started) / 1000;
 const command = `deno task bench${Deno.args.length ? ` ${Deno.args.join(" ")}` : ""}`;
+const results: RunResults = {
+  host,
+  command,
+  seconds,
+  ingest,
+  baseline,
+  database,
+  render,
+  memory,
+  bridge,
+  fanout,
+  capabilities,
+  authority,
+};
 if (quick || only) {
   progress(`partial run done in ${seconds.toFixed(0)} s; BENCHMARKS.md left as it is`);
-  console.log(JSON.stringify({ ingest, render, memory }, null, 2));
+  console.log(JSON.stringify(results, null, 2));
 } else {
   const path = `${repoRoot}/BENCHMARKS.md`;
-  const report = writeReport({ host, command, seconds, ingest, database, render, memory });
+  const report = writeReport(results);
   await Deno.writeTextFile(path, report.markdown);
   progress(`wrote ${path} in ${seconds.toFixed(0)} s`);
   console.log(`\n${report.table}`);
