@@ -31,7 +31,7 @@ const SWEEP_MS = 60 * 60_000;
 export function createFederationLayer(h: Harmony): Promise<FederationLayer> {
   const log = (message: string, error?: unknown) => console.error(message, error ?? "");
   const kv = new SqlKvStore(h.database);
-  const queue = new SqlMessageQueue(h.database, "fedify", { workers: 6, log });
+  const queue = new SqlMessageQueue(h.database, "fedify", { workers: 24, log });
   const federation = buildFederation(h, kv, queue);
   const delivery = new FollowerDelivery(h, federation, log);
   registerActors(federation, h);
