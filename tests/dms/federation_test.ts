@@ -6,7 +6,13 @@
  */
 import assert from "node:assert/strict";
 import type { HarmonyClient } from "../../cli/client.ts";
-import { actorUri, memberIdentifier } from "../../federation/uris.ts";
+import { actorUri, INSTANCE, memberIdentifier } from "../../federation/uris.ts";
+import { actorKeys, rsaKeyId } from "../../federation/keys.ts";
+import { dmActivity } from "../../federation/dms.ts";
+import { queueJobs } from "../../db/schema.ts";
+import { signRequest } from "@fedify/fedify";
+import { base64urlnopad } from "@scure/base";
+import { eq } from "drizzle-orm";
 import { assertRefused, http } from "../http/support.ts";
 import { eventually, federatedInstance } from "../federation/support.ts";
 import { type DmMember, dmMember, joinedMember } from "./support.ts";
@@ -194,5 +200,78 @@ Deno.test({
       422,
       "recipient_mismatch",
     );
+  },
+});
+
+Deno.test({
+  name:
+    "an inbox drops DMs whose envelope is not signed by the actor's did:key or was altered, and keeps a genuine one",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const { instance: a, owner: ownerA } = await federatedInstance();
+    await using _a = a;
+    const { instance: b, owner: ownerB } = await federatedInstance();
+    await using _b = b;
+    const alice = await joinedMember(a.origin, ownerA);
+    const mallory = await joinedMember(a.origin, ownerA);
+    const bob = await joinedMember(b.origin, ownerB);
+    const bobActor = actorUri(b.origin, memberIdentifier(bob.did));
+    const inbox = `${bobActor}/inbox`;
+    // Deliveries signed exactly as A signs them (its instance actor's RSA key), with crafted contents.
+    const { rsa } = await actorKeys(a.harmony, INSTANCE);
+    const deliver = async (activity: Record<string, unknown>) => {
+      const request = await signRequest(
+        new Request(inbox, {
+          method: "POST",
+          headers: { "content-type": "application/activity+json" },
+          body: JSON.stringify(activity),
+        }),
+        rsa.privateKey,
+        new URL(rsaKeyId(actorUri(a.origin, INSTANCE))),
+      );
+      const response = await fetch(request);
+      await response.body?.cancel();
+      return response.status;
+    };
+
+    // Mallory's envelope presented as coming from Alice's actor.
+    const forged = dmActivity(a.origin, await mallory.seal(bob.did, "forged"), bobActor);
+    (forged.object as Record<string, unknown>).attributedTo = actorUri(a.origin, memberIdentifier(alice.did));
+    assert.equal(await deliver(forged), 202);
+    // Alice's envelope with one ciphertext byte changed.
+    const genuine = await alice.seal(bob.did, "altered");
+    const bytes = base64urlnopad.decode(genuine.ciphertext);
+    bytes[3] ^= 1;
+    assert.equal(
+      await deliver(dmActivity(a.origin, { ...genuine, ciphertext: base64urlnopad.encode(bytes) }, bobActor)),
+      202,
+    );
+    // An unsigned request is refused outright.
+    const unsigned = await fetch(inbox, {
+      method: "POST",
+      headers: { "content-type": "application/activity+json" },
+      body: JSON.stringify(dmActivity(a.origin, await alice.seal(bob.did, "unsigned"), bobActor)),
+    });
+    await unsigned.body?.cancel();
+    assert.equal(unsigned.status, 401);
+    // A genuine one goes through.
+    const real = await alice.seal(bob.did, "real");
+    assert.equal(await deliver(dmActivity(a.origin, real, bobActor)), 202);
+
+    await eventually(async () => {
+      const page =
+        (await http(b.origin, "GET", `/api/dms/${enc(alice.did)}`, { token: bob.client.token! })).json;
+      return page.messages.length === 1 ? page : undefined;
+    }, "the genuine DM");
+    await eventually(
+      async () => (await b.harmony.db.$count(queueJobs, eq(queueJobs.queue, "fedify"))) === 0,
+      "B's inbox queue to drain",
+    );
+    const list = (await http(b.origin, "GET", "/api/dms", { token: bob.client.token! })).json;
+    assert.equal(list.conversations.length, 1, "nothing from Mallory");
+    const page =
+      (await http(b.origin, "GET", `/api/dms/${enc(alice.did)}`, { token: bob.client.token! })).json;
+    assert.deepEqual(page.messages.map((m: { envelope: { id: string } }) => m.envelope.id), [real.id]);
   },
 });

@@ -254,3 +254,19 @@ Deno.test("the live stream delivers a DM to its recipient and not to a third mem
   bStream.close();
   cStream.close();
 });
+
+Deno.test("dm_index is derived: rebuilt from the quads it gives the same conversation", async () => {
+  const { instance, a, b } = await setup();
+  await using _ = instance;
+  for (const text of ["one", "two"]) {
+    const envelope = await a.seal(b.did, text);
+    await http(instance.origin, "POST", "/api/dms", { body: { envelope }, token: a.client.token! });
+  }
+  const { rebuildDmIndex } = await import("../../server/dms/store.ts");
+  assert.equal(await instance.harmony.database.write((tx) => rebuildDmIndex(tx)), 2);
+  const page = await http(instance.origin, "GET", `/api/dms/${enc(a.did)}`, { token: b.client.token! });
+  assert.deepEqual(
+    await Promise.all(page.json.messages.map((m: { envelope: unknown }) => b.open(m.envelope))),
+    ["one", "two"],
+  );
+});
