@@ -186,7 +186,7 @@ export function registerDms(
             log(`federation: gave up delivering a direct message to ${job.actor}`, error);
             return;
           }
-          // 2 s, 4 s, 8 s, … about eight minutes in all.
+          // 2 s, 4 s, 8 s, … about four minutes in all.
           const delay = Temporal.Duration.from({ seconds: 2 ** (job.attempt + 1) });
           await queue.enqueue({ ...job, attempt: job.attempt + 1 }, { delay });
         }
