@@ -38,7 +38,8 @@ async function agreementOf(io: Io, options: Options): Promise<Agreement> {
 
 /** A DID, a remote member's actor URL, or the display name of a member here. */
 async function findPeer(client: HarmonyClient, who: string): Promise<Peer> {
-  if (isDidKey(who)) return { did: who, name: shortDid(who) };
+  const isDid: boolean = isDidKey(who);
+  if (isDid) return { did: who, name: shortDid(who) };
   if (/^https?:\/\//.test(who)) {
     const member = await client.request<{ did: string; actor: string }>(
       "GET",
