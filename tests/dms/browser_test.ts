@@ -85,6 +85,33 @@ Deno.test({
       // A reload shows both, decrypted from the history; the list page links the conversation.
       await gracePage.reload();
       await gracePage.locator("li.dm-message", { hasText: "hi Ada" }).waitFor();
+
+      // A device set up before DMs holds only the signing key: the page asks for the phrase once.
+      await gracePage.evaluate(() =>
+        new Promise<void>((resolve, reject) => {
+          const open = indexedDB.open("harmony", 1);
+          open.onsuccess = () => {
+            const tx = open.result.transaction("identity", "readwrite");
+            const store = tx.objectStore("identity");
+            const get = store.get("current");
+            get.onsuccess = () => store.put({ ...get.result, agreementKey: undefined }, "current");
+            tx.oncomplete = () => resolve();
+            tx.onerror = () => reject(tx.error);
+          };
+        })
+      );
+      await gracePage.reload();
+      await gracePage.locator("#dm-unlock").waitFor();
+      assert.equal(
+        await gracePage.locator("li.dm-message", { hasText: "this is private" }).count(),
+        0,
+        "nothing is readable before unlocking",
+      );
+      await gracePage.locator("#dm-unlock-words").fill(grace.mnemonic);
+      await gracePage.getByRole("button", { name: "Unlock direct messages" }).click();
+      await gracePage.locator("li.dm-message", { hasText: "hello Grace, this is private" }).waitFor();
+      await gracePage.reload();
+      await gracePage.locator("li.dm-message", { hasText: "hello Grace, this is private" }).waitFor();
       await gracePage.goto(`${instance.origin}/dms`);
       await gracePage.getByRole("link", { name: "Ada" }).waitFor();
     } finally {
