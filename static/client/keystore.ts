@@ -76,7 +76,9 @@ export async function saveIdentityFromMnemonic(mnemonic: string, options: SaveOp
  */
 export async function saveIdentityFromSecret(secret: Uint8Array, options: SaveOptions = {}): Promise<string> {
   const identity = identityFromSigningSecret(secret);
-  const agreementKey = await importAgreementKey(identity.agreementSecret, identity.agreementPublic);
+  // A browser without WebCrypto X25519 still keeps the identity; only direct messages need this key.
+  const agreementKey = await importAgreementKey(identity.agreementSecret, identity.agreementPublic)
+    .catch(() => undefined);
   identity.agreementSecret.fill(0);
   const signingKey = await importSigningKey(secret, false);
   const stored: StoredIdentity = {
