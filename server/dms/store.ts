@@ -113,8 +113,9 @@ async function readPositions(h: Harmony, me: string): Promise<Map<string, number
 export async function listConversations(h: Harmony, me: string): Promise<ConversationSummary[]> {
   const rows = await h.db.select({
     conversation: dmIndex.conversation,
-    sender: sql<string>`min(${dmIndex.sender})`,
-    recipient: sql<string>`min(${dmIndex.recipient})`,
+    peer: sql<
+      string
+    >`max(case when ${dmIndex.sender} = ${me} then ${dmIndex.recipient} else ${dmIndex.sender} end)`,
     lastPosition: sql<number>`max(${dmIndex.position})`,
     lastPublished: sql<string>`max(${dmIndex.published})`,
     messages: sql<number>`count(*)`,
@@ -123,8 +124,7 @@ export async function listConversations(h: Harmony, me: string): Promise<Convers
   const reads = await readPositions(h, me);
   const out: ConversationSummary[] = [];
   for (const row of rows) {
-    // Any row of the conversation names both participants (in one order or the other).
-    const peer = row.sender === me ? row.recipient : row.sender;
+    const peer = row.peer;
     const read = reads.get(row.conversation) ?? 0;
     const unread = await h.db.$count(
       dmIndex,

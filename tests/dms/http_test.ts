@@ -270,3 +270,22 @@ Deno.test("dm_index is derived: rebuilt from the quads it gives the same convers
     ["one", "two"],
   );
 });
+
+Deno.test("the conversation list names the other participant when both have written (whichever DID sorts first)", async () => {
+  const { instance, a, b } = await setup();
+  await using _ = instance;
+  await http(instance.origin, "POST", "/api/dms", {
+    body: { envelope: await a.seal(b.did, "1") },
+    token: a.client.token!,
+  });
+  await http(instance.origin, "POST", "/api/dms", {
+    body: { envelope: await b.seal(a.did, "2") },
+    token: b.client.token!,
+  });
+  for (const [me, other] of [[a, b], [b, a]]) {
+    const list = (await http(instance.origin, "GET", "/api/dms", { token: me.client.token! })).json;
+    assert.equal(list.conversations.length, 1);
+    assert.equal(list.conversations[0].peer, other.did);
+    assert.equal(list.conversations[0].messages, 2);
+  }
+});
