@@ -240,3 +240,40 @@ export const auditLog = sqliteTable(
   },
   (t) => [uniqueIndex("audit_log_evidence").on(t.evidenceKey)],
 );
+
+// --- dms (issue 5)
+/**
+ * One row per end-to-end encrypted direct message (server/dms/store.ts):
+ * derived from the DM quads (graph urn:harmony:dm:<conversation>) in the
+ * same transaction and rebuildable from them. Holds only the signed
+ * ciphertext envelope; `position` orders and pages a conversation.
+ */
+export const dmIndex = sqliteTable(
+  "dm_index",
+  {
+    position: integer("position").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull(),
+    conversation: text("conversation").notNull(),
+    sender: text("sender").notNull(),
+    recipient: text("recipient").notNull(),
+    published: text("published").notNull(),
+    envelope: text("envelope").notNull(),
+  },
+  (t) => [
+    uniqueIndex("dm_index_id").on(t.id),
+    index("dm_index_conversation").on(t.conversation, t.position),
+    index("dm_index_sender").on(t.sender, t.conversation),
+    index("dm_index_recipient").on(t.recipient, t.conversation),
+  ],
+);
+
+/** How far each participant has read each conversation (operational state, like sessions). */
+export const dmReads = sqliteTable(
+  "dm_reads",
+  {
+    conversation: text("conversation").notNull(),
+    did: text("did").notNull(),
+    position: integer("position").notNull(),
+  },
+  (t) => [uniqueIndex("dm_reads_key").on(t.conversation, t.did)],
+);

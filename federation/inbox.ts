@@ -43,6 +43,7 @@ import {
 import type { HarmonyFederation } from "./federation.ts";
 import { cleanSource, htmlToMarkdown } from "./html.ts";
 import { softwareOf } from "./software.ts";
+import { withDms } from "./dms.ts";
 import type { KvStore } from "@fedify/fedify";
 import { INSTANCE, messageIdOfNote, paths } from "./uris.ts";
 
@@ -263,7 +264,7 @@ export function registerInbox(federation: HarmonyFederation, h: Harmony, options
     .setInboxListeners(paths.inbox, paths.sharedInbox)
     .on(Follow, onFollow(h, options))
     .on(Undo, onUndo(h))
-    .on(Create, onCreate(h))
+    .on(Create, withDms(h, onCreate(h)))
     .on(Update, onUpdate(h))
     .on(Delete, onDelete(h))
     // Objects fetched while handling the shared inbox are fetched as the instance (servers in secure mode).

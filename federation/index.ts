@@ -10,6 +10,7 @@ import type { AppEnv } from "../server/routes/env.ts";
 import { registerActors } from "./actors.ts";
 import { createBridgeLayer } from "./bridge/index.ts";
 import { registerCollections } from "./collections.ts";
+import { registerDms } from "./dms.ts";
 import { buildFederation } from "./federation.ts";
 import { registerInbox } from "./inbox.ts";
 import { SqlKvStore } from "./kv.ts";
@@ -39,6 +40,7 @@ export function createFederationLayer(h: Harmony): Promise<FederationLayer> {
   registerCollections(federation, h);
   registerNodeInfo(federation, h);
   registerInbox(federation, h, { kv, onFollow: () => delivery.kickAnswers(), log });
+  const dms = registerDms(federation, h, kv, log);
   const bridge = createBridgeLayer(h, federation);
   const fedify = fedifyMiddleware(h, federation);
   const abort = new AbortController();
@@ -58,6 +60,7 @@ export function createFederationLayer(h: Harmony): Promise<FederationLayer> {
       queueRunning = federation.startQueue(undefined, { signal: abort.signal })
         .catch((error) => log("federation: the queue stopped", error));
       delivery.start();
+      dms.start();
       await kv.sweep().catch((error) => log("federation: sweeping the key-value store failed", error));
       sweeper = setInterval(() => kv.sweep().catch(() => {}), SWEEP_MS);
       await bridge.start();
@@ -66,6 +69,7 @@ export function createFederationLayer(h: Harmony): Promise<FederationLayer> {
       if (sweeper !== null) clearInterval(sweeper);
       await bridge.close();
       await delivery.close();
+      await dms.close();
       abort.abort();
       await queue.close();
       await queueRunning;

@@ -284,6 +284,13 @@ export function harmonyContext(): Record<string, unknown> {
     oldIdentity: { "@id": "harmony:oldIdentity", "@type": "@id" },
     newIdentity: { "@id": "harmony:newIdentity", "@type": "@id" },
     request: { "@id": "harmony:request", "@type": "@id" },
+    // end-to-end encrypted direct messages (server/dms, docs/dms.md)
+    EncryptedMessage: "harmony:EncryptedMessage",
+    recipient: { "@id": "harmony:recipient", "@type": "@id" },
+    encryption: "harmony:encryption",
+    nonce: "harmony:nonce",
+    ciphertext: "harmony:ciphertext",
+    dmEnvelope: { "@id": "harmony:dmEnvelope", "@type": "@json" },
   };
   return { "@context": terms };
 }

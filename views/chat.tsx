@@ -68,6 +68,13 @@ export function Sidebar(props: {
             </a>
           )
           : null}
+        {props.viewer?.role
+          ? (
+            <a class="icon-link" href="/dms" aria-label="Direct messages" title="Direct messages">
+              ✉
+            </a>
+          )
+          : null}
       </header>
       <ChannelList channels={props.channels} current={props.current} />
       <div class="user-panel">

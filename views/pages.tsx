@@ -220,6 +220,13 @@ export function MemberPage(props: {
             : null}
         </dl>
       </div>
+      {props.viewer && props.member && props.viewer !== props.did
+        ? (
+          <p>
+            <a class="button" href={`/dms/${encodeURIComponent(props.did)}`}>Message</a>
+          </p>
+        )
+        : null}
       {props.capabilities
         ? (
           <section aria-labelledby="s-capabilities">

@@ -3,6 +3,7 @@
  * key kept in IndexedDB. Page scripts can sign with it but cannot read it
  * out, and it is never sent anywhere.
  */
+import { base64urlnopad } from "@scure/base";
 import { importSigningKey } from "../../server/crypto/ed25519.ts";
 import { identityFromMnemonic, identityFromSigningSecret } from "../../server/crypto/derive.ts";
 import { type KeySigner, keySigner } from "../../server/crypto/signer.ts";
@@ -21,6 +22,12 @@ interface StoredIdentity {
    * secret encrypted with AES-GCM under a non-extractable key kept beside it.
    */
   linkable?: { wrappingKey: CryptoKey; iv: Uint8Array; sealed: ArrayBuffer };
+  /**
+   * The X25519 key for end-to-end encrypted direct messages (docs/dms.md),
+   * mapped from the same secret, kept as a non-extractable WebCrypto key.
+   * Absent on devices set up before DMs existed (the DM page adds it).
+   */
+  agreementKey?: CryptoKey;
 }
 
 export interface SaveOptions {
@@ -69,9 +76,17 @@ export async function saveIdentityFromMnemonic(mnemonic: string, options: SaveOp
  */
 export async function saveIdentityFromSecret(secret: Uint8Array, options: SaveOptions = {}): Promise<string> {
   const identity = identityFromSigningSecret(secret);
+  // A browser without WebCrypto X25519 still keeps the identity; only direct messages need this key.
+  const agreementKey = await importAgreementKey(identity.agreementSecret, identity.agreementPublic)
+    .catch(() => undefined);
   identity.agreementSecret.fill(0);
   const signingKey = await importSigningKey(secret, false);
-  const stored: StoredIdentity = { did: identity.did, signingKey, created: new Date().toISOString() };
+  const stored: StoredIdentity = {
+    did: identity.did,
+    signingKey,
+    agreementKey,
+    created: new Date().toISOString(),
+  };
   if (options.linkable) {
     const wrappingKey = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, [
       "encrypt",
@@ -104,6 +119,33 @@ export async function linkableSecret(): Promise<Uint8Array | null> {
     sealed,
   );
   return new Uint8Array(plain);
+}
+
+/** A non-extractable WebCrypto X25519 private key from its raw bytes. */
+export async function importAgreementKey(secret: Uint8Array, publicKey: Uint8Array): Promise<CryptoKey> {
+  return await crypto.subtle.importKey(
+    "jwk",
+    { kty: "OKP", crv: "X25519", d: base64urlnopad.encode(secret), x: base64urlnopad.encode(publicKey) },
+    { name: "X25519" },
+    false,
+    ["deriveBits"],
+  );
+}
+
+/** Adds the DM key to a device that has the identity but not it (from the recovery phrase). */
+export async function addAgreementKeyFromMnemonic(mnemonic: string): Promise<CryptoKey> {
+  const stored = await loadIdentity();
+  if (!stored) throw new Error("this device holds no identity");
+  const identity = await identityFromMnemonic(mnemonic);
+  identity.signingSecret.fill(0);
+  if (identity.did !== stored.did) {
+    identity.agreementSecret.fill(0);
+    throw new Error("this recovery phrase belongs to another identity than the one on this device");
+  }
+  const agreementKey = await importAgreementKey(identity.agreementSecret, identity.agreementPublic);
+  identity.agreementSecret.fill(0);
+  await run("readwrite", (s) => s.put({ ...stored, agreementKey }, KEY));
+  return agreementKey;
 }
 
 export async function forgetIdentity(): Promise<void> {

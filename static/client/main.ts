@@ -10,6 +10,7 @@ import { initRecoverIdentity, initRecoverySection } from "./recovery.ts";
 import { initRoleForms } from "./roles.ts";
 import { initJoinByCredential } from "./credentials.ts";
 import { initModeration } from "./moderation.ts";
+import { initDmListPage, initDmPage } from "./dm.ts";
 
 function setupToggles(): void {
   document.addEventListener("click", (event) => {
@@ -37,6 +38,8 @@ const pages: Record<string, () => void | Promise<void>> = {
     await initRecoverIdentity();
     await initIdentityPage();
   },
+  dms: () => initDmListPage(),
+  dm: () => initDmPage(),
   profile: () => {
     initProfilePage();
     initRecoverySection();
