@@ -69,6 +69,8 @@ export const H = {
   editOp: h("editOp"),
   deleted: h("deleted"),
   deletedBy: h("deletedBy"),
+  /** A message's signed attachment descriptors, as JSON (server/files). */
+  attachments: h("attachments"),
   // authority: roles and the capabilities members hold
   Role: h("Role"),
   action: h("action"),
@@ -284,6 +286,14 @@ export function harmonyContext(): Record<string, unknown> {
     oldIdentity: { "@id": "harmony:oldIdentity", "@type": "@id" },
     newIdentity: { "@id": "harmony:newIdentity", "@type": "@id" },
     request: { "@id": "harmony:request", "@type": "@id" },
+    // files (server/files, docs/api.md)
+    attachment: { "@id": "as:attachment", "@container": "@list" },
+    attachments: { "@id": "harmony:attachments", "@type": "@json" },
+    mediaType: "as:mediaType",
+    size: { "@id": "harmony:size", "@type": "xsd:integer" },
+    digest: "harmony:digest",
+    width: { "@id": "as:width", "@type": "xsd:nonNegativeInteger" },
+    height: { "@id": "as:height", "@type": "xsd:nonNegativeInteger" },
   };
   return { "@context": terms };
 }
