@@ -287,7 +287,7 @@ export function harmonyContext(): Record<string, unknown> {
     newIdentity: { "@id": "harmony:newIdentity", "@type": "@id" },
     request: { "@id": "harmony:request", "@type": "@id" },
     // files (server/files, docs/api.md)
-    attachment: { "@id": "as:attachment", "@container": "@list" },
+    attachment: { "@id": "as:attachment", "@type": "@id" },
     attachments: { "@id": "harmony:attachments", "@type": "@json" },
     mediaType: "as:mediaType",
     size: { "@id": "harmony:size", "@type": "xsd:integer" },
