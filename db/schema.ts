@@ -277,7 +277,7 @@ export const files = sqliteTable(
     attachedAt: integer("attached_at"),
   },
   (t) => [
-    index("files_message").on(t.message),
-    index("files_created").on(t.created),
+    index("files_message").on(t.message, t.created),
+    index("files_uploader").on(t.uploader, t.message),
   ],
 );

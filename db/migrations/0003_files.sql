@@ -16,6 +16,6 @@ CREATE TABLE `files` (
 	`attached_at` integer
 );
 --> statement-breakpoint
-CREATE INDEX `files_message` ON `files` (`message`);--> statement-breakpoint
-CREATE INDEX `files_created` ON `files` (`created`);--> statement-breakpoint
+CREATE INDEX `files_message` ON `files` (`message`,`created`);--> statement-breakpoint
+CREATE INDEX `files_uploader` ON `files` (`uploader`,`message`);--> statement-breakpoint
 ALTER TABLE `message_index` ADD `attachments` text;

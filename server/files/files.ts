@@ -15,7 +15,7 @@
  *    lives. Deleting the message removes its files; uploads never attached
  *    are removed after a while (sweepFiles, on a timer and at start).
  */
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNotNull, isNull, lt, sql } from "drizzle-orm";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { base64 } from "@scure/base";
 import { files, messageIndex } from "../../db/schema.ts";
@@ -36,6 +36,7 @@ import {
   wrapFileKey,
 } from "./cipher.ts";
 import { fileLimits } from "./limits.ts";
+import { moderationState } from "../moderation/state.ts";
 import { cleanFileName, urlSegment } from "./names.ts";
 import { sniff, SNIFF_BYTES, TextCheck } from "./sniff.ts";
 import { type BlobStore, LocalDiskStore, newStorageKey } from "./store.ts";
@@ -48,6 +49,8 @@ export const MAX_PENDING_UPLOADS = 50;
 /** A claimed file whose message never got stored is swept after this long. */
 const CLAIM_GRACE_MS = 10 * 60_000;
 const DEFAULT_SWEEP_MS = 2 * 60_000;
+/** Every this many sweeps, the sweep also walks attached files (deletions that came through a bridge). */
+const ORPHAN_SWEEP_EVERY = 30;
 
 export interface FilesService {
   store: BlobStore;
@@ -72,9 +75,11 @@ export async function startFilesService(
   const store = options.store ?? new LocalDiskStore(dir);
   let running: Promise<unknown> = Promise.resolve();
   let closed = false;
+  let sweeps = 0;
   const sweep = () => {
     if (closed) return;
-    running = running.then(() => sweepFiles(h)).catch((error) => {
+    const orphans = sweeps++ % ORPHAN_SWEEP_EVERY === 0;
+    running = running.then(() => sweepFiles(h, Date.now(), { orphans })).catch((error) => {
       if (!closed) (options.log ?? console.error)(`sweeping files failed: ${error}`);
     });
   };
@@ -152,6 +157,10 @@ export async function uploadFile(h: Harmony, actor: Actor, input: UploadInput): 
   const service = filesOf(h);
   const channel = await findChannel(h, input.channel);
   await authorize(h, actor, "post", channel);
+  const timeout = (await moderationState(h)).timeouts.get(actor.did);
+  if (timeout && Date.parse(timeout.until) > Date.now()) {
+    throw new HarmonyError(403, "timed_out", "you are timed out and cannot upload files until it ends");
+  }
   const { maxFileSize } = await fileLimits(h);
   if (input.declaredLength !== null && input.declaredLength > maxFileSize) throw tooLarge(maxFileSize);
   const [{ pending }] = await h.db.select({ pending: sql<number>`count(*)` }).from(files)
@@ -340,21 +349,45 @@ export interface SweepResult {
 
 /**
  * Removes what no live message carries: uploads never attached once older
- * than the unattached window, files of deleted messages, and claims whose
- * message never got stored (or whose channel was deleted). `now` is
+ * than the unattached window (an indexed look-up, every sweep) and, with
+ * `orphans`, files of messages deleted without passing through
+ * deleteMessage (a bridge, a deleted channel) and claims whose message
+ * never got stored, walking the attached files a page at a time. `now` is
  * injectable for tests.
  */
-export async function sweepFiles(h: Harmony, now = Date.now()): Promise<SweepResult> {
+export async function sweepFiles(
+  h: Harmony,
+  now = Date.now(),
+  options: { orphans?: boolean } = { orphans: true },
+): Promise<SweepResult> {
   const service = filesOf(h);
   let removed = 0;
   for (;;) {
-    const rows = await h.db.select({ id: files.id, storageKey: files.storageKey }).from(files).where(sql`
-      (${files.message} is null and ${files.created} < ${now - service.unattachedMs})
-      or (${files.message} is not null and exists
-            (select 1 from ${messageIndex} m where m.id = ${files.message} and m.deleted = 1))
-      or (${files.message} is not null and ${files.attachedAt} < ${now - CLAIM_GRACE_MS} and not exists
-            (select 1 from ${messageIndex} m where m.id = ${files.message}))`).limit(200);
+    const rows = await h.db.select({ id: files.id, storageKey: files.storageKey }).from(files)
+      .where(and(isNull(files.message), lt(files.created, now - service.unattachedMs))).limit(200);
     removed += await removeFiles(h, rows);
-    if (rows.length < 200) return { removed };
+    if (rows.length < 200) break;
   }
+  if (!options.orphans) return { removed };
+  let after = "";
+  for (;;) {
+    const rows = await h.db.select().from(files).where(and(isNotNull(files.message), gt(files.id, after)))
+      .orderBy(asc(files.id)).limit(500);
+    if (rows.length === 0) break;
+    after = rows[rows.length - 1].id;
+    const messageIds = [...new Set(rows.map((r) => r.message!))];
+    const messages = new Map(
+      (await h.db.select({ id: messageIndex.id, deleted: messageIndex.deleted, author: messageIndex.author })
+        .from(messageIndex).where(inArray(messageIndex.id, messageIds))).map((m) => [m.id, m]),
+    );
+    const doomed = rows.filter((r) => {
+      const message = messages.get(r.message!);
+      if (message?.deleted) return true;
+      const stale = (r.attachedAt ?? 0) < now - CLAIM_GRACE_MS;
+      return stale && (!message || message.author !== r.uploader);
+    });
+    removed += await removeFiles(h, doomed);
+    if (rows.length < 500) break;
+  }
+  return { removed };
 }

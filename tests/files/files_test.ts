@@ -443,5 +443,32 @@ Deno.test({
     assert.equal((await sweepFiles(h)).removed, 1);
     const count = await h.db.all<{ n: number }>(sql`SELECT count(*) AS n FROM files`);
     assert.equal(Number(count[0].n), 0);
+
+    // A claim whose message never got stored (a crash between the two) is swept after a grace period.
+    const claimed = await member.upload(general.id, PNG, "claimed.png");
+    const ghost = "urn:uuid:00000000-0000-4000-8000-00000000abcd";
+    await h.database.writeSql((tx) =>
+      tx.run("UPDATE files SET message = ?, attached_at = ? WHERE id = ?", [
+        ghost,
+        Date.now(),
+        claimed.id.slice(9),
+      ])
+    );
+    assert.equal((await sweepFiles(h)).removed, 0, "within the grace period");
+    assert.equal((await sweepFiles(h, Date.now() + 11 * 60_000)).removed, 1);
+    assert.deepEqual(await blobsOn(dir), []);
+  },
+});
+
+Deno.test({
+  ...opts,
+  name: "a timed-out member cannot upload",
+  async fn() {
+    const { instance, owner, member, general } = await filesInstance();
+    await using _ = instance;
+    await owner.timeout(member.did, 600);
+    const refused = await refusal(member.upload(general.id, PNG, "x.png"));
+    assert.deepEqual([refused.status, refused.code], [403, "timed_out"]);
+    assert.equal((await allFileRows(instance)).length, 0);
   },
 });
