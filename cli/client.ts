@@ -14,7 +14,7 @@ import {
   signProfile,
   signUpdate,
 } from "../server/documents.ts";
-import type { SignedAction } from "../server/signed.ts";
+import type { Attachment, SignedAction } from "../server/signed.ts";
 import type { AuditEntry } from "../server/audit/chain.ts";
 import { type Verification, verifyEntries } from "../server/audit/verify.ts";
 import { signCredentialPresentation } from "../server/credentials/presentation.ts";
@@ -108,7 +108,7 @@ export class HarmonyClient {
     method: string,
     path: string,
     body?: unknown,
-    init: { headers?: Record<string, string>; signal?: AbortSignal } = {},
+    init: { headers?: Record<string, string>; signal?: AbortSignal; rawBody?: BodyInit } = {},
   ): Promise<Response> {
     const headers: Record<string, string> = { accept: "application/json", ...init.headers };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
@@ -118,7 +118,7 @@ export class HarmonyClient {
       response = await fetch(`${this.server}/api${path}`, {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: init.rawBody ?? (body === undefined ? undefined : JSON.stringify(body)),
         signal: init.signal,
       });
     } catch (error) {
@@ -177,8 +177,14 @@ export class HarmonyClient {
     return this.signer;
   }
 
-  signedMessage(channelIri: string, content: string, id?: string, published?: string) {
-    return signMessage(this.#signer(), channelIri, content, id, published);
+  signedMessage(
+    channelIri: string,
+    content: string,
+    id?: string,
+    published?: string,
+    attachment?: Attachment[],
+  ) {
+    return signMessage(this.#signer(), channelIri, content, id, published, attachment);
   }
 
   signedUpdate(channelIri: string, messageId: string, content: string, published?: string) {
@@ -206,11 +212,39 @@ export class HarmonyClient {
     );
   }
 
-  async post(nameOrId: string, content: string): Promise<MessageJson> {
+  async post(nameOrId: string, content: string, attachments: Attachment[] = []): Promise<MessageJson> {
     const channel = await this.channel(nameOrId);
     return await this.request<MessageJson>("POST", `/channels/${channel.id}/messages`, {
-      message: await this.signedMessage(channel.iri, content),
+      message: await this.signedMessage(channel.iri, content, undefined, undefined, attachments),
     });
+  }
+
+  /**
+   * Uploads a file for a message in a channel (POST /api/files): the bytes
+   * stream as the body; the answer is the descriptor to attach.
+   */
+  async upload(nameOrId: string, body: BodyInit, name: string): Promise<Attachment> {
+    const channel = await this.channel(nameOrId);
+    const response = await this.send("POST", `/files?channel=${encodeURIComponent(channel.id)}`, undefined, {
+      rawBody: body,
+      headers: { "content-type": "application/octet-stream", "x-file-name": encodeURIComponent(name) },
+    });
+    return await response.json() as Attachment;
+  }
+
+  /** Downloads a file by its descriptor's url (with this client's session). */
+  async download(url: string): Promise<Response> {
+    const headers: Record<string, string> = {};
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    return await fetch(url, { headers });
+  }
+
+  fileLimits(): Promise<{ maxFileSize: number; maxFilesPerMessage: number }> {
+    return this.request("GET", "/files/limits");
+  }
+
+  setFileLimits(limits: { maxFileSize?: number; maxFilesPerMessage?: number }) {
+    return this.request<{ maxFileSize: number; maxFilesPerMessage: number }>("PUT", "/files/limits", limits);
   }
 
   async edit(message: MessageJson, content: string): Promise<MessageJson> {
@@ -745,6 +779,8 @@ export interface MessageJson {
   updated: string | null;
   deleted: boolean;
   revision: number;
+  /** Descriptors of attached files (docs/api.md "Files"), null when none. */
+  attachments?: Attachment[] | null;
 }
 
 export interface CommunityJson {

@@ -21,6 +21,7 @@ import { authorityCommands } from "./commands/authority.ts";
 import { credentialCommands } from "./commands/credentials.ts";
 import { moderationCommands } from "./commands/moderation.ts";
 import { dmCommands } from "./commands/dm.ts";
+import { fileCommands } from "./commands/files.ts";
 
 export const commands: Command[] = [
   ...identityCommands,
@@ -33,6 +34,7 @@ export const commands: Command[] = [
   ...credentialCommands,
   ...moderationCommands,
   ...dmCommands,
+  ...fileCommands,
 ];
 
 const GLOBAL_OPTIONS: OptionName[] = ["server", "identity", "help"];

@@ -60,6 +60,8 @@ export const messageIndex = sqliteTable(
     deleted: integer("deleted", { mode: "boolean" }).notNull().default(false),
     /** Per-channel change counter: bumped on every create, edit and delete. */
     revision: integer("revision").notNull(),
+    /** The signed attachment descriptors (JSON array, server/files), NULL when none or deleted. */
+    attachments: text("attachments"),
   },
   (t) => [
     index("message_index_order").on(t.channel, t.lamport, t.author, t.id),
@@ -276,4 +278,42 @@ export const dmReads = sqliteTable(
     position: integer("position").notNull(),
   },
   (t) => [uniqueIndex("dm_reads_key").on(t.conversation, t.did)],
+);
+// --- files (issue 5)
+
+/**
+ * Uploaded files (server/files/): the encrypted blob's storage key, what
+ * the server sniffed and hashed, and the per-file key wrapped by the
+ * instance's key-encryption key (which is not in the database). `message`
+ * is set when a signed message attaches the file; files never attached are
+ * swept after a while (server/files/gc.ts).
+ */
+export const files = sqliteTable(
+  "files",
+  {
+    /** The uuid of the file's urn:uuid id. */
+    id: text("id").primaryKey(),
+    /** Random, never derived from the file name. */
+    storageKey: text("storage_key").notNull(),
+    channel: text("channel").notNull(),
+    uploader: text("uploader").notNull(),
+    name: text("name").notNull(),
+    mediaType: text("media_type").notNull(),
+    size: integer("size").notNull(),
+    /** "sha256-" and the base64 SHA-256 of the plaintext. */
+    digest: text("digest").notNull(),
+    width: integer("width"),
+    height: integer("height"),
+    /** The file key, wrapped (AES-256-GCM) by the key-encryption key `kekId`. */
+    wrappedKey: text("wrapped_key").notNull(),
+    kekId: text("kek_id").notNull(),
+    created: integer("created").notNull(),
+    /** The message that attaches it (claimed before the message is stored). */
+    message: text("message"),
+    attachedAt: integer("attached_at"),
+  },
+  (t) => [
+    index("files_message").on(t.message, t.created),
+    index("files_uploader").on(t.uploader, t.message),
+  ],
 );

@@ -13,7 +13,9 @@ import {
   Announce,
   Create,
   Delete,
+  Document,
   Follow,
+  Image,
   Note,
   type Object as ApObject,
   Reject,
@@ -83,7 +85,22 @@ export function noteOf(h: Harmony, channel: ChannelInfo, message: MessageView): 
     published: instant(message.published),
     updated: message.updated ? instant(message.updated) : null,
     url: url(`${origin}/channels/${channel.id}#m-${key}`),
+    attachments: attachmentsOf(message),
     ...addressing(h, channel),
+  });
+}
+
+/**
+ * A message's files as the fediverse knows them: Images (raster types, with
+ * their pixel size) and Documents, each at its URL here. Only public
+ * channels are published, and their files are readable by anyone.
+ */
+function attachmentsOf(message: MessageView): Array<Image | Document> {
+  return (message.attachments ?? []).map((file) => {
+    const values = { url: url(file.url), mediaType: file.mediaType, name: file.name };
+    return /^image\/(png|jpeg|gif|webp)$/.test(file.mediaType)
+      ? new Image({ ...values, width: file.width ?? null, height: file.height ?? null })
+      : new Document(values);
   });
 }
 

@@ -22,6 +22,23 @@ export interface Config {
    * recovery (72 hours); a community's admins may set their own.
    */
   recoveryDelaySeconds?: number;
+  /** Uploaded files (server/files): where the encrypted blobs go (HARMONY_FILES_DIR). */
+  filesDir?: string;
+  /** HARMONY_FILES_KEY: the key-encryption key of file keys (32 bytes, hex or base64); else the key file. */
+  filesKey?: string;
+  /** HARMONY_FILES_KEY_FILE: where the key-encryption key is kept (created on first start). */
+  filesKeyFile?: string;
+  /** HARMONY_FILES_UNATTACHED_HOURS: uploads no message attached are removed after this long. */
+  filesUnattachedSeconds?: number;
+}
+
+/** The directory of a local database file ("data" for file:data/harmony.db), or null. */
+function databaseDir(url: string): string | null {
+  if (!url.startsWith("file:")) return null;
+  const path = url.slice(5).split("?")[0];
+  if (!path || path === ":memory:") return null;
+  const slash = path.lastIndexOf("/");
+  return slash < 0 ? "." : slash === 0 ? "/" : path.slice(0, slash);
 }
 
 export class ConfigError extends Error {
@@ -64,10 +81,27 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
       `HARMONY_RECOVERY_DELAY_SECONDS must be a whole number of seconds (at least 1), not "${delayText}"`,
     );
   }
+  const databaseUrl = env.DATABASE_URL || "file:data/harmony.db";
+  // Files go next to a local database file by default (data/files), else to data/files.
+  const filesDir = (env.HARMONY_FILES_DIR || `${databaseDir(databaseUrl) ?? "data"}/files`).replace(
+    /\/+$/,
+    "",
+  );
+  const hoursText = env.HARMONY_FILES_UNATTACHED_HOURS ?? "24";
+  const hours = Number(hoursText);
+  if (!Number.isFinite(hours) || hours <= 0) {
+    throw new ConfigError(
+      `HARMONY_FILES_UNATTACHED_HOURS must be a positive number of hours, not "${hoursText}"`,
+    );
+  }
   return {
     port,
     origin,
-    databaseUrl: env.DATABASE_URL || "file:data/harmony.db",
+    databaseUrl,
+    filesDir,
+    filesKey: env.HARMONY_FILES_KEY || undefined,
+    filesKeyFile: env.HARMONY_FILES_KEY_FILE || `${filesDir}.key`,
+    filesUnattachedSeconds: Math.round(hours * 3600),
     ownerDid,
     maxMessageLength: 4000,
     allowPrivateAddresses: env.HARMONY_ALLOW_PRIVATE_ADDRESSES === "1",

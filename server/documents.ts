@@ -8,6 +8,7 @@ import { didOfVerificationMethod } from "./crypto/didkey.ts";
 import { HARMONY_CONTEXT_URL } from "./vocab.ts";
 import { newUrnUuid } from "./ids.ts";
 import type {
+  Attachment,
   SignedAction,
   SignedDelete,
   SignedMessage,
@@ -49,14 +50,16 @@ export function signPresentation(
 
 const assertion = (created: string) => ({ proofPurpose: "assertionMethod", created });
 
+/** A message; `attachment`: the descriptors of files uploaded first (POST /api/files). */
 export function signMessage(
   signer: Signer,
   channel: string,
   content: string,
   id = newUrnUuid(),
   published = now(),
+  attachment: Attachment[] = [],
 ): Promise<SignedMessage> {
-  const doc = {
+  const doc: Record<string, unknown> = {
     "@context": HARMONY_CONTEXT_URL,
     type: "Message",
     id,
@@ -64,8 +67,24 @@ export function signMessage(
     attributedTo: didOf(signer),
     content,
     published,
-  } as const;
-  return sign(doc, signer, assertion(published)) as Promise<SignedMessage>;
+  };
+  if (attachment.length) doc.attachment = attachment.map(descriptorOf);
+  return sign(doc, signer, assertion(published)) as unknown as Promise<SignedMessage>;
+}
+
+/** Only the descriptor's own fields, in case a caller passes a richer object. */
+function descriptorOf(a: Attachment): Attachment {
+  const out: Attachment = {
+    id: a.id,
+    url: a.url,
+    name: a.name,
+    mediaType: a.mediaType,
+    size: a.size,
+    digest: a.digest,
+  };
+  if (a.width !== undefined) out.width = a.width;
+  if (a.height !== undefined) out.height = a.height;
+  return out;
 }
 
 export function signUpdate(

@@ -61,6 +61,7 @@ export async function rebuildIndexes(q: Queryable): Promise<{ messages: number; 
       editOp: deleted ? null : p.get(H.editOp.value) ?? null,
       deleted,
       revision: 0,
+      attachments: deleted ? null : p.get(H.attachments.value) ?? null,
     });
   }
   // Revisions restart from the total order: each channel's change feed begins anew.

@@ -5,6 +5,7 @@ import { bootstrap, claimUrl } from "./community.ts";
 import type { Config } from "./config.ts";
 import { Harmony } from "./harmony.ts";
 import { type RecoveryService, startRecoveryService } from "./recovery/scheduler.ts";
+import { type FilesService, startFilesService } from "./files/files.ts";
 import { createFederationLayer, type FederationLayer } from "../federation/index.ts";
 
 export interface RunningInstance {
@@ -33,6 +34,7 @@ export async function startInstance(
   let app: ReturnType<typeof createApp> | null = null;
   let federation: FederationLayer | null = null;
   let recovery: RecoveryService | null = null;
+  let files: FilesService | null = null;
   const server = Deno.serve({
     port: config.port,
     hostname: "0.0.0.0",
@@ -50,6 +52,8 @@ export async function startInstance(
     const { claimToken } = await bootstrap(harmony);
     // Completes social recoveries whose time lock ran out, now and on a timer.
     recovery = startRecoveryService(harmony, { log });
+    // Uploaded files: the key-encryption key, the blob store and the sweeper of unattached uploads.
+    files = await startFilesService(harmony, { log });
     // The composition root: the only place in server/ that knows the ActivityPub layer.
     federation = await createFederationLayer(harmony);
     app = createApp(harmony, assets, federation.middleware);
@@ -67,6 +71,7 @@ export async function startInstance(
       async close() {
         await server.shutdown();
         await recovery?.close();
+        await files?.close();
         await harmony!.ops.close();
         await federation!.close();
         database.close();
@@ -75,6 +80,7 @@ export async function startInstance(
   } catch (error) {
     await server.shutdown();
     await recovery?.close();
+    await files?.close();
     await federation?.close();
     database.close();
     throw error;

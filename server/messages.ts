@@ -12,11 +12,12 @@ import { type SignedDelete, type SignedMessage, type SignedUpdate, verifySigned 
 import { characterCount, hasForbiddenCharacters } from "./text.ts";
 import { type IndexRow, opIdOf, toView } from "./oplog.ts";
 import { checkEdit, guardPost } from "./moderation/guard.ts";
+import { claimAttachments, removeFilesOfMessage } from "./files/files.ts";
 
 export { toView };
 
-function checkContent(h: Harmony, content: string): void {
-  if (content.trim().length === 0) throw invalid("empty_message", "a message cannot be empty");
+function checkContent(h: Harmony, content: string, hasFiles = false): void {
+  if (content.trim().length === 0 && !hasFiles) throw invalid("empty_message", "a message cannot be empty");
   const length = characterCount(content);
   if (length > h.config.maxMessageLength) {
     throw invalid(
@@ -63,15 +64,20 @@ export async function postMessage(
   }
   if (doc.attributedTo !== actor.did) throw forbidden("you can only post messages you signed yourself");
   await authorize(h, actor, "post", channel);
-  checkContent(h, doc.content);
+  checkContent(h, doc.content, Boolean(doc.attachment?.length));
   const opId = await opIdOf(doc);
+  // Attached files must be the author's own uploads to this channel (server/files).
+  const releaseFiles = await claimAttachments(h, actor.did, channel, doc);
   const outcome = await guardPost(
     h,
     actor.did,
     channel,
     opId,
     () => h.ops.submit({ doc, opId, channel: channel.iri, envelope: null, maxSkewMs: MAX_CLOCK_SKEW_MS }),
-  );
+  ).catch(async (error) => {
+    await releaseFiles();
+    throw error;
+  });
   if (outcome.message?.deleted) {
     throw new HarmonyError(410, "message_deleted", "the message with this id was deleted");
   }
@@ -148,6 +154,8 @@ export async function deleteMessage(
       evidence: doc as unknown as Record<string, unknown>,
     },
   });
+  // Its files become unreachable with it, and leave storage.
+  await removeFilesOfMessage(h, messageId);
   return outcome.message!;
 }
 

@@ -1,4 +1,5 @@
 /** Plain data shapes shared by the domain, the API and the views. */
+import type { Attachment } from "./signed.ts";
 
 export type Role = "owner" | "admin" | "moderator" | "member";
 export type Visibility = "public" | "members";
@@ -107,6 +108,8 @@ export interface MessageView {
   updated: string | null;
   deleted: boolean;
   revision: number;
+  /** Files the signed message carries (server/files); null or absent when none. */
+  attachments?: Attachment[] | null;
 }
 
 /** Who is making a request: a signed-in DID, or nobody. */

@@ -43,6 +43,8 @@ export interface IndexRow {
   editOp: string | null;
   deleted: boolean;
   revision: number;
+  /** The signed attachment descriptors as JSON (server/files), null when none. */
+  attachments?: string | null;
 }
 
 export interface Envelope {
@@ -181,6 +183,7 @@ export function toView(row: IndexRow): MessageView {
     updated: row.updated,
     deleted: row.deleted,
     revision: row.revision,
+    attachments: row.attachments ? JSON.parse(row.attachments) : null,
   };
 }
 
@@ -197,6 +200,7 @@ export function indexRowFrom(r: Record<string, unknown>): IndexRow {
     editOp: r.edit_op === null ? null : String(r.edit_op),
     deleted: Boolean(r.deleted),
     revision: Number(r.revision),
+    attachments: r.attachments == null ? null : String(r.attachments),
   };
 }
 
@@ -320,7 +324,7 @@ export async function applyBatch(
       });
       changes.set(row.id, isNew ? "created" : "updated");
     } else if (doc.type === "Delete") {
-      Object.assign(row, { content: "", deleted: true });
+      Object.assign(row, { content: "", deleted: true, attachments: null });
       quads.push(
         quad(iri(row.id), H.deleted, dateTime(doc.published), row.channel),
         quad(iri(row.id), H.deletedBy, iri(doc.actor), row.channel),
@@ -463,6 +467,7 @@ export async function applyBatch(
           editOp: null,
           deleted: false,
           revision: ++clock.revision,
+          attachments: doc.attachment?.length ? JSON.stringify(doc.attachment) : null,
         };
         rows.set(doc.id, row);
         newRows.set(doc.id, row);
@@ -574,7 +579,7 @@ export async function applyBatch(
     // Now and then, forget proofs past their freshness: they can never be accepted again.
     await sql.run("DELETE FROM seen_invocations WHERE expires < ?", [now]);
   }
-  const editPredicates = [AS.content, AS.updated, H.editLamport, H.editOp].map((p) => p.value);
+  const editPredicates = [AS.content, AS.updated, H.editLamport, H.editOp, H.attachments].map((p) => p.value);
   for (const [graph, subject] of staleQuads) {
     await sql.run(
       `DELETE FROM quads WHERE graph = ? AND subject = ? AND predicate IN (${inList(editPredicates.length)})`,
@@ -598,7 +603,7 @@ export async function applyBatch(
     const chunk = inserted.slice(i, i + rowsPerInsert);
     await sql.run(
       `INSERT INTO message_index (id, channel, lamport, author, content, published, updated, edit_lamport, edit_op,
-         deleted, revision) VALUES ${placeholders(chunk.length, 11)}`,
+         deleted, revision, attachments) VALUES ${placeholders(chunk.length, 12)}`,
       chunk.flatMap((r) => [
         r.id,
         r.channel,
@@ -611,14 +616,24 @@ export async function applyBatch(
         r.editOp,
         r.deleted ? 1 : 0,
         r.revision,
+        r.attachments ?? null,
       ]),
     );
   }
   for (const r of changedRows.values()) {
     await sql.run(
-      `UPDATE message_index SET content = ?, updated = ?, edit_lamport = ?, edit_op = ?, deleted = ?, revision = ?
-         WHERE id = ?`,
-      [r.content, r.updated, r.editLamport, r.editOp, r.deleted ? 1 : 0, r.revision, r.id],
+      `UPDATE message_index SET content = ?, updated = ?, edit_lamport = ?, edit_op = ?, deleted = ?, revision = ?,
+         attachments = ? WHERE id = ?`,
+      [
+        r.content,
+        r.updated,
+        r.editLamport,
+        r.editOp,
+        r.deleted ? 1 : 0,
+        r.revision,
+        r.attachments ?? null,
+        r.id,
+      ],
     );
   }
   for (let i = 0; i < opRows.length; i += rowsPerInsert) {
@@ -659,6 +674,7 @@ function messageQuads(row: IndexRow, whole: boolean): Quad[] {
   }
   if (!row.deleted) {
     out.push(quad(s, AS.content, literal(row.content), g));
+    if (row.attachments) out.push(quad(s, H.attachments, literal(row.attachments, RDF_JSON), g));
     if (row.updated !== null) {
       out.push(
         quad(s, AS.updated, dateTime(row.updated), g),

@@ -9,6 +9,23 @@ import { HarmonyError, invalid } from "./errors.ts";
 import { isUrnUuid } from "./ids.ts";
 import { HARMONY_CONTEXT_URL } from "./vocab.ts";
 
+/**
+ * A file a message carries (server/files): the descriptor the server
+ * returned for the upload, signed as part of the message.
+ */
+export interface Attachment {
+  id: string;
+  url: string;
+  name: string;
+  mediaType: string;
+  size: number;
+  /** "sha256-" and the base64 SHA-256 of the file's bytes. */
+  digest: string;
+  /** Pixel size, for images. */
+  width?: number;
+  height?: number;
+}
+
 export interface SignedMessage {
   "@context": typeof HARMONY_CONTEXT_URL;
   type: "Message";
@@ -17,7 +34,30 @@ export interface SignedMessage {
   attributedTo: string;
   content: string;
   published: string;
+  /** Files, at most MAX_ATTACHMENTS (the community may allow fewer). */
+  attachment?: Attachment[];
   proof: DataIntegrityProof;
+}
+
+/** The most attachments a signed message may carry, whatever a community allows. */
+export const MAX_ATTACHMENTS = 20;
+
+const attachmentKeys = new Set(["id", "url", "name", "mediaType", "size", "digest", "width", "height"]);
+
+/** Whether `value` has the shape of an attachment descriptor. */
+export function isAttachment(value: unknown): value is Attachment {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const a = value as Record<string, unknown>;
+  const dimension = (v: unknown) => v === undefined || (Number.isSafeInteger(v) && (v as number) > 0);
+  return Object.keys(a).every((k) => attachmentKeys.has(k)) &&
+    isUrnUuid(a.id) &&
+    typeof a.url === "string" && /^https?:\/\/\S+$/.test(a.url) && a.url.length <= 2048 &&
+    typeof a.name === "string" && a.name.length > 0 && a.name.length <= 255 &&
+    typeof a.mediaType === "string" &&
+    /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$/.test(a.mediaType) &&
+    Number.isSafeInteger(a.size) && (a.size as number) >= 0 &&
+    typeof a.digest === "string" && /^sha256-[A-Za-z0-9+/]{43}=$/.test(a.digest) &&
+    dimension(a.width) && dimension(a.height);
 }
 
 export interface SignedUpdate {
@@ -136,7 +176,8 @@ type FieldKind =
   | "const"
   | "name"
   | "ref"
-  | "object";
+  | "object"
+  | "attachments";
 
 interface Shape {
   type: string;
@@ -149,6 +190,7 @@ const shapes = {
   Message: {
     type: "Message",
     fields: { id: "uuid", channel: "iri", attributedTo: "did", content: "text", published: "instant" },
+    optional: { attachment: "attachments" },
     signerField: "attributedTo",
   },
   Update: {
@@ -249,6 +291,10 @@ function checkField(name: string, kind: FieldKind, value: unknown): void {
     : kind === "object"
     ? typeof value === "object" && value !== null && !Array.isArray(value) &&
       JSON.stringify(value).length <= 8192
+    : kind === "attachments"
+    ? Array.isArray(value) && value.length >= 1 && value.length <= MAX_ATTACHMENTS &&
+      value.every(isAttachment) &&
+      new Set(value.map((a) => a.id)).size === value.length
     : typeof value === "string";
   if (!ok) {
     const expected = {
@@ -263,6 +309,7 @@ function checkField(name: string, kind: FieldKind, value: unknown): void {
       name: "a lower-case action name",
       ref: "a DID, a URN or an http(s) IRI",
       object: "a JSON object (at most 8 KiB)",
+      attachments: `a list of 1 to ${MAX_ATTACHMENTS} distinct file descriptors (see docs/api.md)`,
     }[kind];
     throw invalid("malformed_document", `"${name}" must be ${expected}`);
   }

@@ -69,6 +69,8 @@ export const H = {
   editOp: h("editOp"),
   deleted: h("deleted"),
   deletedBy: h("deletedBy"),
+  /** A message's signed attachment descriptors, as JSON (server/files). */
+  attachments: h("attachments"),
   // authority: roles and the capabilities members hold
   Role: h("Role"),
   action: h("action"),
@@ -291,6 +293,14 @@ export function harmonyContext(): Record<string, unknown> {
     nonce: "harmony:nonce",
     ciphertext: "harmony:ciphertext",
     dmEnvelope: { "@id": "harmony:dmEnvelope", "@type": "@json" },
+    // files (server/files, docs/api.md)
+    attachment: { "@id": "as:attachment", "@type": "@id" },
+    attachments: { "@id": "harmony:attachments", "@type": "@json" },
+    mediaType: "as:mediaType",
+    size: { "@id": "harmony:size", "@type": "xsd:integer" },
+    digest: "harmony:digest",
+    width: { "@id": "as:width", "@type": "xsd:nonNegativeInteger" },
+    height: { "@id": "as:height", "@type": "xsd:nonNegativeInteger" },
   };
   return { "@context": terms };
 }

@@ -198,11 +198,17 @@ function Composer(props: { channel: ChannelInfo; viewer: Viewer | null; communit
         rows={1}
         maxlength={4000}
         placeholder={`Message #${channel.name}`}
-        required
         autocomplete="off"
       >
       </textarea>
+      {/* Files upload when chosen (static/client/upload.ts) and go with the next message. */}
+      <label class="attach-button" title="Attach files">
+        <span aria-hidden="true">📎</span>
+        <span class="visually-hidden">Attach files</span>
+        <input type="file" id="composer-files" multiple class="visually-hidden" />
+      </label>
       <button type="submit">Send</button>
+      <ul class="pending-files" id="pending-files" aria-label="Files to send" aria-live="polite"></ul>
       <p class="composer-error" id="composer-error" role="alert"></p>
     </form>
   );

@@ -1,6 +1,7 @@
 import { raw } from "hono/html";
 import { renderMarkdown } from "./markdown.ts";
 import type { MessageView, ProfileInfo, Role } from "../server/model.ts";
+import { Attachments } from "./files.tsx";
 
 export interface Viewer {
   did: string;
@@ -105,6 +106,7 @@ export function MessageItem(props: {
           {message.updated ? <span class="edited" title={`edited ${message.updated}`}>(edited)</span> : null}
         </header>
         <div class="content">{raw(renderMarkdown(message.content))}</div>
+        <Attachments message={message} />
       </div>
       {canEdit || canDelete
         ? (

@@ -5,6 +5,7 @@ import { type BridgesData, BridgesSection } from "./bridges.tsx";
 import { type RolesData, RolesSection } from "./roles.tsx";
 import { CommunityForm } from "./credentials.tsx";
 import { ModerationSection } from "./moderation.tsx";
+import { FilesSection } from "./files.tsx";
 
 export interface SettingsData {
   community: CommunityInfo;
@@ -211,6 +212,7 @@ export function SettingsPanel(props: SettingsData) {
 
       <RolesSection {...props.roles} />
       <ModerationSection />
+      <FilesSection />
 
       <BridgesSection channels={props.channels} {...props.bridges} />
 

@@ -3,6 +3,7 @@ import type { MessageJson } from "../client.ts";
 import { integerOption, stringOption, UsageError } from "./args.ts";
 import type { Command } from "./command.ts";
 import { localTime, shortDid, textArgument } from "./io.ts";
+import { uploadPath } from "./files.ts";
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -25,13 +26,19 @@ function historyLine(message: MessageJson, names: Map<string, string>, ids: bool
 export const messageCommands: Command[] = [
   {
     name: "post",
-    synopsis: "CHANNEL TEXT|-",
-    summary: "sign and post a message (- reads it from stdin)",
-    arity: [2, 2],
-    async run({ args, connect, io }) {
-      const content = await textArgument(io, args[1], "message");
+    synopsis: "CHANNEL [TEXT|-] [--file PATH]",
+    summary: "sign and post a message (- reads it from stdin); --file uploads and attaches a file",
+    arity: [1, 2],
+    options: ["file"],
+    async run({ args, options, connect, io }) {
+      const path = stringOption(options, "file");
+      if (args[1] === undefined && !path) {
+        throw new UsageError("missing arguments: give the message's text, or a --file to post");
+      }
+      const content = args[1] === undefined ? "" : await textArgument(io, args[1], "message");
       const client = await connect();
-      const message = await client.post(args[0], content);
+      const attachments = path ? [await uploadPath(client, args[0], path)] : [];
+      const message = await client.post(args[0], content, attachments);
       await io.out(`${message.id}\n`);
     },
   },

@@ -56,6 +56,7 @@ import { stateHash, versionVector } from "../replication.ts";
 import { recoveryApiRoutes } from "../recovery/routes.ts";
 import { moderationApiRoutes, optionalBody } from "../moderation/routes.tsx";
 import { dmApiRoutes } from "../dms/routes.tsx";
+import { filesApiRoutes } from "../files/routes.tsx";
 import { recordFirstSeen } from "../moderation/guard.ts";
 import { sessionCookieName } from "./middleware.ts";
 import { liveStream } from "./live.ts";
@@ -89,7 +90,11 @@ export function apiRoutes(): Hono<AppEnv> {
   const jsonLimit = limit(MAX_JSON_BYTES);
   // A profile carries its avatar as base64 (4/3 of the image size).
   const profileLimit = limit(Math.ceil(MAX_AVATAR_BYTES * 4 / 3) + MAX_JSON_BYTES);
-  api.use("*", (c, next) => (c.req.path.endsWith("/api/profile") ? profileLimit : jsonLimit)(c, next));
+  api.use("*", (c, next) =>
+    // An upload streams to storage and is counted against the community's own limit (server/files).
+    c.req.method === "POST" && c.req.path === "/api/files"
+      ? next()
+      : (c.req.path.endsWith("/api/profile") ? profileLimit : jsonLimit)(c, next));
 
   // ---- sign-in
   api.post("/auth/challenge", async (c) => c.json(await issueChallenge(c.get("harmony"))));
@@ -443,6 +448,8 @@ export function apiRoutes(): Hono<AppEnv> {
   api.route("/", moderationApiRoutes());
   // ---- end-to-end encrypted direct messages (server/dms)
   api.route("/", dmApiRoutes());
+  // ---- files (server/files)
+  api.route("/", filesApiRoutes());
 
   // ---- credentials (server/credentials/)
   api.get("/credentials", async (c) => {

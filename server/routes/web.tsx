@@ -51,6 +51,7 @@ import { liveStream } from "./live.ts";
 import { sessionCookieName } from "./middleware.ts";
 import { moderationWebRoutes } from "../moderation/routes.tsx";
 import { dmWebRoutes } from "../dms/routes.tsx";
+import { filesWebRoutes } from "../files/routes.tsx";
 
 type C = Context<AppEnv>;
 
@@ -489,6 +490,7 @@ export function webRoutes(): Hono<AppEnv> {
   });
   web.route("/", moderationWebRoutes());
   web.route("/", dmWebRoutes());
+  web.route("/", filesWebRoutes());
 
   return web;
 }

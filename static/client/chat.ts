@@ -5,6 +5,7 @@
 import { signDelete, signMessage, signUpdate } from "../../server/documents.ts";
 import { api, RequestError, toast } from "./http.ts";
 import { currentSigner } from "./keystore.ts";
+import { initUploads } from "./upload.ts";
 
 declare const htmx: { process(element: Element): void } | undefined;
 
@@ -92,10 +93,11 @@ function connectLive(main: HTMLElement, list: HTMLElement): void {
 function setupComposer(form: HTMLFormElement): void {
   const input = form.querySelector("textarea")!;
   const error = form.querySelector<HTMLElement>(".composer-error")!;
+  const uploads = initUploads(form, (message) => error.textContent = message);
   let sending = false;
   const send = async () => {
     const content = input.value;
-    if (!content.trim() || sending) return;
+    if ((!content.trim() && uploads.count() === 0) || sending) return;
     sending = true;
     error.textContent = "";
     try {
@@ -106,8 +108,18 @@ function setupComposer(form: HTMLFormElement): void {
           "The key on this device belongs to another identity than the one signed in. Sign in again.",
         );
       }
-      const message = await signMessage(signer, form.dataset.channelIri!, content);
+      const attachments = await uploads.ready();
+      if (!content.trim() && attachments.length === 0) return;
+      const message = await signMessage(
+        signer,
+        form.dataset.channelIri!,
+        content,
+        undefined,
+        undefined,
+        attachments,
+      );
       await api("POST", `/channels/${form.dataset.channelId}/messages`, { message });
+      uploads.clear();
       input.value = "";
       input.style.height = "";
     } catch (e) {
