@@ -60,10 +60,14 @@ export const messageIndex = sqliteTable(
     deleted: integer("deleted", { mode: "boolean" }).notNull().default(false),
     /** Per-channel change counter: bumped on every create, edit and delete. */
     revision: integer("revision").notNull(),
+    /** Conversation (issue 5): the message this one replies to, and the thread root it belongs to. */
+    inReplyTo: text("in_reply_to"),
+    threadRoot: text("thread_root"),
   },
   (t) => [
     index("message_index_order").on(t.channel, t.lamport, t.author, t.id),
     index("message_index_changes").on(t.channel, t.revision),
+    index("message_index_thread").on(t.threadRoot, t.lamport),
   ],
 );
 
@@ -239,4 +243,50 @@ export const auditLog = sqliteTable(
     evidenceKey: text("evidence_key").notNull(),
   },
   (t) => [uniqueIndex("audit_log_evidence").on(t.evidenceKey)],
+);
+
+// --- conversation (issue 5)
+
+/**
+ * The reactions that currently stand (server/conversation/): one row per
+ * React operation no Unreact has removed (an observed-remove set), derived
+ * from the operation log and rebuildable from its quads.
+ */
+export const reactions = sqliteTable(
+  "reactions",
+  {
+    opId: text("op_id").primaryKey(),
+    message: text("message").notNull(),
+    channel: text("channel").notNull(),
+    actor: text("actor").notNull(),
+    emoji: text("emoji").notNull(),
+    lamport: integer("lamport").notNull(),
+  },
+  (t) => [index("reactions_message").on(t.message, t.emoji)],
+);
+
+/** Each message's pin state: the Pin or Unpin with the highest (Lamport time, op id) wins. */
+export const pins = sqliteTable(
+  "pins",
+  {
+    message: text("message").primaryKey(),
+    channel: text("channel").notNull(),
+    pinned: integer("pinned", { mode: "boolean" }).notNull(),
+    actor: text("actor").notNull(),
+    at: text("at").notNull(),
+    lamport: integer("lamport").notNull(),
+    opId: text("op_id").notNull(),
+  },
+  (t) => [index("pins_channel").on(t.channel, t.pinned, t.lamport)],
+);
+
+/** How far each member has read each thread (the Lamport time of the newest reply they saw). */
+export const threadReads = sqliteTable(
+  "thread_reads",
+  {
+    member: text("member").notNull(),
+    root: text("root").notNull(),
+    lamport: integer("lamport").notNull(),
+  },
+  (t) => [uniqueIndex("thread_reads_member_root").on(t.member, t.root)],
 );

@@ -11,11 +11,14 @@ import type {
   SignedAction,
   SignedDelete,
   SignedMessage,
+  SignedPin,
   SignedProfile,
+  SignedReact,
   SignedRecoveryApproval,
   SignedRecoveryCancel,
   SignedRecoveryRequest,
   SignedRecoverySetup,
+  SignedUnreact,
   SignedUpdate,
 } from "./signed.ts";
 
@@ -49,14 +52,21 @@ export function signPresentation(
 
 const assertion = (created: string) => ({ proofPurpose: "assertionMethod", created });
 
+/** What a message may point at: the message it replies to, the thread it belongs to (same channel). */
+export interface MessageRefs {
+  inReplyTo?: string | null;
+  thread?: string | null;
+}
+
 export function signMessage(
   signer: Signer,
   channel: string,
   content: string,
   id = newUrnUuid(),
   published = now(),
+  refs: MessageRefs = {},
 ): Promise<SignedMessage> {
-  const doc = {
+  const doc: Record<string, unknown> = {
     "@context": HARMONY_CONTEXT_URL,
     type: "Message",
     id,
@@ -64,8 +74,73 @@ export function signMessage(
     attributedTo: didOf(signer),
     content,
     published,
+  };
+  if (refs.inReplyTo) doc.inReplyTo = refs.inReplyTo;
+  if (refs.thread) doc.thread = refs.thread;
+  return sign(doc, signer, assertion(published)) as unknown as Promise<SignedMessage>;
+}
+
+// ---- conversation (server/conversation/): reactions and pins
+
+/** Reacts to a message with one emoji. */
+export function signReact(
+  signer: Signer,
+  channel: string,
+  messageId: string,
+  emoji: string,
+  published = now(),
+): Promise<SignedReact> {
+  const doc = {
+    "@context": HARMONY_CONTEXT_URL,
+    type: "React",
+    actor: didOf(signer),
+    object: messageId,
+    channel,
+    content: emoji,
+    published,
   } as const;
-  return sign(doc, signer, assertion(published)) as Promise<SignedMessage>;
+  return sign(doc, signer, assertion(published)) as Promise<SignedReact>;
+}
+
+/** Takes back one's reactions with `emoji`: `removes` are the React operation ids one has seen. */
+export function signUnreact(
+  signer: Signer,
+  channel: string,
+  messageId: string,
+  emoji: string,
+  removes: string[],
+  published = now(),
+): Promise<SignedUnreact> {
+  const doc = {
+    "@context": HARMONY_CONTEXT_URL,
+    type: "Unreact",
+    actor: didOf(signer),
+    object: messageId,
+    channel,
+    content: emoji,
+    removes,
+    published,
+  };
+  return sign(doc, signer, assertion(published)) as unknown as Promise<SignedUnreact>;
+}
+
+/** Pins a message to its channel (`pin` true) or takes it down. */
+export function signPin(
+  signer: Signer,
+  channel: string,
+  messageId: string,
+  pin: boolean,
+  published = now(),
+): Promise<SignedPin> {
+  const doc = {
+    "@context": HARMONY_CONTEXT_URL,
+    type: pin ? "Pin" : "Unpin",
+    actor: didOf(signer),
+    object: messageId,
+    channel,
+    published,
+  };
+  return sign(doc, signer, assertion(published)) as unknown as Promise<SignedPin>;
 }
 
 export function signUpdate(

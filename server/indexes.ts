@@ -9,6 +9,8 @@ import { actorOf, isRedacted, type OpDocument, opIdOf, type RedactedOp, targetOf
 import { isRemoteOp, type RemoteOpDocument, remoteOpId } from "./remoteMessages.ts";
 import { AS, H, RDF } from "./vocab.ts";
 import { rebuildAuditLog } from "./audit/log.ts";
+import { rebuildConversation } from "./conversation/fold.ts";
+import { sqlOverQueryable } from "./conversation/store.ts";
 
 type MessageRow = typeof messageIndex.$inferInsert;
 type OpRow = typeof opLog.$inferInsert;
@@ -60,6 +62,8 @@ export async function rebuildIndexes(q: Queryable): Promise<{ messages: number; 
       editOp: deleted ? null : p.get(H.editOp.value) ?? null,
       deleted,
       revision: 0,
+      inReplyTo: p.get(AS.inReplyTo.value) ?? null,
+      threadRoot: p.get(H.thread.value) ?? null,
     });
   }
   // Revisions restart from the total order: each channel's change feed begins anew.
@@ -97,5 +101,6 @@ export async function rebuildIndexes(q: Queryable): Promise<{ messages: number; 
   operations.sort((a, b) => a.position! - b.position!);
   await insertAll(q, opLog, operations);
   await rebuildAuditLog(q);
+  await rebuildConversation(sqlOverQueryable(q));
   return { messages: messages.length, operations: operations.length };
 }

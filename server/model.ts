@@ -107,6 +107,10 @@ export interface MessageView {
   updated: string | null;
   deleted: boolean;
   revision: number;
+  /** The message this one replies to (conversation, issue 5). */
+  inReplyTo?: string | null;
+  /** The thread root this message belongs to; thread replies stay out of the channel's timeline. */
+  thread?: string | null;
 }
 
 /** Who is making a request: a signed-in DID, or nobody. */

@@ -50,6 +50,8 @@ import { installBridge, listBridges, offerBridge, revokeBridge } from "../bridge
 import { liveStream } from "./live.ts";
 import { sessionCookieName } from "./middleware.ts";
 import { moderationWebRoutes } from "../moderation/routes.tsx";
+import { conversationWebRoutes } from "../conversation/routes.tsx";
+import { extrasFor } from "../conversation/store.ts";
 
 type C = Context<AppEnv>;
 
@@ -180,6 +182,7 @@ export function webRoutes(): Hono<AppEnv> {
         memberCount={members.length}
         viewer={viewer}
         csrfToken={csrfOf(c)}
+        extras={await extrasFor(h.db, page.messages, actor.did)}
       />,
     );
   });
@@ -195,6 +198,7 @@ export function webRoutes(): Hono<AppEnv> {
         cursor={page.before}
         profiles={(await h.snapshot()).profiles}
         viewer={await viewerOf(c)}
+        extras={await extrasFor(h.db, page.messages, c.get("actor").did)}
       />,
     );
   });
@@ -211,9 +215,18 @@ export function webRoutes(): Hono<AppEnv> {
         const { message } = event;
         if (message.deleted) return { kind: "deleted", id: messageDomId(message.id) };
         const profiles = (await h.snapshot()).profiles;
-        const html = (<MessageItem message={message} author={profiles.get(message.author)} viewer={viewer} />)
-          .toString();
-        return { kind: event.kind, id: messageDomId(message.id), html };
+        const extras = (await extrasFor(h.db, [message], actor.did)).get(message.id);
+        const html = (
+          <MessageItem
+            message={message}
+            author={profiles.get(message.author)}
+            viewer={viewer}
+            extras={extras}
+            profiles={profiles}
+          />
+        ).toString();
+        // A thread reply goes to its thread's page, not the channel's timeline.
+        return { kind: event.kind, id: messageDomId(message.id), html, thread: message.thread ?? null };
       },
       catchUp: (since) => changesSince(h.db, channel.iri, since),
       latest: () => latestRevision(h.db, channel.iri),
@@ -487,6 +500,7 @@ export function webRoutes(): Hono<AppEnv> {
     return "Role deleted.";
   });
   web.route("/", moderationWebRoutes());
+  web.route("/", conversationWebRoutes());
 
   return web;
 }
