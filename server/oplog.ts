@@ -515,9 +515,9 @@ export async function applyBatch(
           threadRoot: doc.thread ?? null,
         };
         rows.set(doc.id, row);
-        if (doc.thread) touch(rows.get(doc.thread), clock);
         newRows.set(doc.id, row);
         changes.set(doc.id, "created");
+        if (doc.thread) touch(rows.get(doc.thread), clock);
         // Edits and deletions that came first now find their message.
         const early = waiting.get(doc.id) ?? [];
         if (!local) {
@@ -698,7 +698,9 @@ export async function applyBatch(
   }
   return {
     outcomes,
-    changes: [...changes].map(([id, kind]) => ({ kind, message: toView(rows.get(id)!) })),
+    // In revision order: a live stream skips anything older than what it last sent.
+    changes: [...changes].map(([id, kind]) => ({ kind, message: toView(rows.get(id)!) }))
+      .sort((a, b) => a.message.revision - b.message.revision),
   };
 }
 

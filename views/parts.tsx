@@ -123,7 +123,7 @@ export function MessageItem(props: {
             />
           )
           : null}
-        <div class="content">{raw(renderMarkdown(message.content))}</div>
+        <div class="content">{raw(renderMarkdown(message.content, { localOrigin: extras?.origin }))}</div>
         <MessageConversation message={message} extras={extras} viewer={viewer} />
       </div>
       <div class="message-actions">

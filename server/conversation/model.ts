@@ -30,6 +30,8 @@ export interface MessageExtras {
   pinned: boolean;
   thread: ThreadSummary | null;
   replyTo: ReplyQuote | null;
+  /** This instance's origin: its permalinks in the text link to the message (views/markdown.ts). */
+  origin?: string;
 }
 
 /** Extras for a set of messages, by message id. */

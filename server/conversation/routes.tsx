@@ -151,7 +151,7 @@ async function chatPage(
       memberCount={members.length}
       viewer={viewer}
       csrfToken={c.get("session")?.csrfToken ?? null}
-      extras={await extrasFor(h.db, shown, actor.did)}
+      extras={await extrasFor(h, shown, actor.did)}
       highlight={content.highlight}
       hasNewer={content.hasNewer}
       thread={content.thread}

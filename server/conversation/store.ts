@@ -120,10 +120,11 @@ export async function quotesOf(q: Queryable, targets: string[]): Promise<Map<str
 
 /** Everything the conversation features show on these messages, for one viewer. */
 export async function extrasFor(
-  q: Queryable,
+  h: { db: Queryable; config: { origin: string } },
   messages: MessageView[],
   viewer: string | null,
 ): Promise<ExtrasMap> {
+  const q = h.db;
   const list = messages.map((m) => m.id);
   const replyTargets = [...new Set(messages.flatMap((m) => (m.inReplyTo ? [m.inReplyTo] : [])))];
   const roots = messages.filter((m) => !m.thread).map((m) => m.id);
@@ -140,6 +141,7 @@ export async function extrasFor(
       pinned: pinned.has(m.id),
       thread: threads.get(m.id) ?? null,
       replyTo: m.inReplyTo ? quotes.get(m.inReplyTo) ?? null : null,
+      origin: h.config.origin,
     };
     out.set(m.id, extras);
   }

@@ -182,7 +182,7 @@ export function webRoutes(): Hono<AppEnv> {
         memberCount={members.length}
         viewer={viewer}
         csrfToken={csrfOf(c)}
-        extras={await extrasFor(h.db, page.messages, actor.did)}
+        extras={await extrasFor(h, page.messages, actor.did)}
       />,
     );
   });
@@ -198,7 +198,7 @@ export function webRoutes(): Hono<AppEnv> {
         cursor={page.before}
         profiles={(await h.snapshot()).profiles}
         viewer={await viewerOf(c)}
-        extras={await extrasFor(h.db, page.messages, c.get("actor").did)}
+        extras={await extrasFor(h, page.messages, c.get("actor").did)}
       />,
     );
   });
@@ -215,7 +215,7 @@ export function webRoutes(): Hono<AppEnv> {
         const { message } = event;
         if (message.deleted) return { kind: "deleted", id: messageDomId(message.id) };
         const profiles = (await h.snapshot()).profiles;
-        const extras = (await extrasFor(h.db, [message], actor.did)).get(message.id);
+        const extras = (await extrasFor(h, [message], actor.did)).get(message.id);
         const html = (
           <MessageItem
             message={message}

@@ -5,6 +5,14 @@
 import { signDelete, signMessage, signUpdate } from "../../server/documents.ts";
 import { api, RequestError, toast } from "./http.ts";
 import { currentSigner } from "./keystore.ts";
+import {
+  belongsHere,
+  clearReply,
+  composerRefs,
+  handleConversationClick,
+  initConversation,
+  threadSeen,
+} from "./conversation.ts";
 
 declare const htmx: { process(element: Element): void } | undefined;
 
@@ -72,12 +80,15 @@ function connectLive(main: HTMLElement, list: HTMLElement): void {
       document.getElementById(data.id)?.remove();
       return;
     }
+    // Thread replies show on their thread's page only (their root shows the count).
+    if (!belongsHere(main, data)) return;
     const el = fragment(data.html);
     if (!el) return;
     formatTimes(el);
     upsert(list, el);
     if (typeof htmx !== "undefined") htmx.process(el);
     if (stick) list.scrollTop = list.scrollHeight;
+    if (data.thread && data.kind === "created") threadSeen(main);
   });
   source.addEventListener("reset", () => {
     source.close();
@@ -106,8 +117,16 @@ function setupComposer(form: HTMLFormElement): void {
           "The key on this device belongs to another identity than the one signed in. Sign in again.",
         );
       }
-      const message = await signMessage(signer, form.dataset.channelIri!, content);
+      const message = await signMessage(
+        signer,
+        form.dataset.channelIri!,
+        content,
+        undefined,
+        undefined,
+        composerRefs(form),
+      );
       await api("POST", `/channels/${form.dataset.channelId}/messages`, { message });
+      clearReply();
       input.value = "";
       input.style.height = "";
     } catch (e) {
@@ -194,9 +213,11 @@ export function initChatPage(): void {
   const main = document.getElementById("main")!;
   const list = document.getElementById("messages")!;
   formatTimes(document);
-  list.scrollTop = list.scrollHeight;
+  if (!main.dataset.highlight) list.scrollTop = list.scrollHeight;
   document.body.addEventListener("htmx:afterSwap", () => formatTimes(list));
-  list.addEventListener("click", (event) => {
+  initConversation(main, list);
+  document.getElementById("main")!.addEventListener("click", (event) => {
+    if (handleConversationClick(event)) return;
     const button = (event.target as HTMLElement).closest<HTMLButtonElement>("button[data-action]");
     const article = button?.closest<HTMLElement>("article.message");
     if (!button || !article) return;
