@@ -35,7 +35,13 @@ import { AS, H, RDF, RDF_JSON } from "./vocab.ts";
 import { appendEntry, type AuditDraft } from "./audit/chain.ts";
 import { ConversationFold, isConversationOp } from "./conversation/fold.ts";
 
-export type OpDocument = SignedMessage | SignedUpdate | SignedDelete | SignedReact | SignedUnreact | SignedPin;
+export type OpDocument =
+  | SignedMessage
+  | SignedUpdate
+  | SignedDelete
+  | SignedReact
+  | SignedUnreact
+  | SignedPin;
 export type OpKind = OpDocument["type"];
 
 export interface IndexRow {

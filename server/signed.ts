@@ -341,7 +341,8 @@ function checkField(name: string, kind: FieldKind, value: unknown): void {
     ? typeof value === "object" && value !== null && !Array.isArray(value) &&
       JSON.stringify(value).length <= 8192
     : kind === "message"
-    ? isUrnUuid(value) || (typeof value === "string" && /^https?:\/\/\S+$/.test(value) && value.length <= 2048)
+    ? isUrnUuid(value) ||
+      (typeof value === "string" && /^https?:\/\/\S+$/.test(value) && value.length <= 2048)
     : kind === "emoji"
     ? isEmoji(value)
     : kind === "opids"

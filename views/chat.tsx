@@ -176,7 +176,12 @@ export function OlderMessages(props: {
 }
 
 function Composer(
-  props: { channel: ChannelInfo; viewer: Viewer | null; community: CommunityInfo; thread?: MessageView | null },
+  props: {
+    channel: ChannelInfo;
+    viewer: Viewer | null;
+    community: CommunityInfo;
+    thread?: MessageView | null;
+  },
 ) {
   const { channel, viewer } = props;
   if (!viewer) {
