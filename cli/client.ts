@@ -833,6 +833,9 @@ export interface ChannelStateJson {
   channel: string;
   hash: string;
   messages: number;
+  /** Reactions and pins standing on live messages (they count in the hash). */
+  reactions: number;
+  pins: number;
   versionVector: Record<string, number>;
 }
 
