@@ -145,10 +145,12 @@ export function OlderMessages(props: {
   viewer: Viewer | null;
   extras?: ExtrasMap;
   highlight?: string | null;
+  /** In a thread: no paging, no "beginning of the channel". */
+  inThread?: boolean;
 }) {
   return (
     <>
-      {props.cursor
+      {props.inThread ? null : props.cursor
         ? (
           <button
             type="button"
@@ -317,8 +319,8 @@ export function ChatPage(props: ChatData) {
             {props.thread
               ? (
                 <p class="thread-start">
-                  {props.messages.length ? "Replies" : "No replies yet."}{" "}
-                  <a href={threadPathOf(channel.id, props.thread.id)} class="visually-hidden">Thread link</a>
+                  <a href={threadPathOf(channel.id, props.thread.id)}>Thread</a>{" "}
+                  · replies stay in this thread.
                 </p>
               )
               : null}
@@ -330,6 +332,7 @@ export function ChatPage(props: ChatData) {
               viewer={viewer}
               extras={props.extras}
               highlight={props.highlight}
+              inThread={!!props.thread}
             />
             {props.hasNewer
               ? <a class="jump-present" href={`/channels/${channel.id}`}>Jump to the newest messages</a>
