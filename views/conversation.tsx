@@ -10,7 +10,6 @@ import type {
   ReplyQuote,
   ThreadSummary,
 } from "../server/conversation/model.ts";
-import { PALETTE } from "../server/conversation/model.ts";
 import type { MessageView, ProfileInfo } from "../server/model.ts";
 import { displayName, type Viewer } from "./parts.tsx";
 
@@ -149,6 +148,9 @@ export function ConversationActions(
     </>
   );
 }
+
+/** The emoji the picker offers (the API accepts any single emoji). */
+export const PALETTE = ["👍", "❤️", "😂", "🎉", "😮", "😢", "🙏", "👀", "🔥", "✅"];
 
 /** The emoji picker (one per page, moved next to the message being reacted to). */
 export function EmojiPicker() {

@@ -37,8 +37,5 @@ export interface MessageExtras {
 /** Extras for a set of messages, by message id. */
 export type ExtrasMap = Map<string, MessageExtras>;
 
-/** The emoji offered by the picker (any single emoji is accepted by the API). */
-export const PALETTE = ["👍", "❤️", "😂", "🎉", "😮", "😢", "🙏", "👀", "🔥", "✅"];
-
 /** The reaction federated as a plain `Like` (others go out as `EmojiReact`). */
 export const DEFAULT_REACTION = "❤️";

@@ -166,11 +166,21 @@ export function conversationWebRoutes(): Hono<AppEnv> {
     const h = c.get("harmony");
     const channel = await findChannel(h, c.req.param("id"));
     const message = await messageInChannel(h, c.get("actor"), channel, c.req.param("uuid"));
+    if (message.thread) {
+      // A thread reply: its thread, the reply highlighted.
+      const thread = await readThread(h, c.get("actor"), channel, message.thread.replace(/^urn:uuid:/, ""));
+      return await chatPage(c, channel, {
+        messages: thread.replies,
+        olderCursor: null,
+        thread: thread.root,
+        highlight: message.id,
+      });
+    }
     const around = await historyAround(h, channel, message);
     return await chatPage(c, channel, {
       messages: around.messages,
       olderCursor: around.olderCursor ? encodeCursor(around.olderCursor) : null,
-      highlight: message.thread ?? message.id,
+      highlight: message.id,
       hasNewer: around.hasNewer,
     });
   });

@@ -81,6 +81,13 @@ Deno.test({
           await quote.click();
           await page.waitForURL(new RegExp(`/channels/${general.id}/messages/${original.id.slice(9)}$`));
           await page.locator(`article.message.highlighted[data-id="${original.id}"]`).waitFor();
+          // "Copy link" puts the permalink on the clipboard.
+          await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: instance.origin });
+          const highlighted = page.locator(`article.message[data-id="${original.id}"]`);
+          await highlighted.hover();
+          await highlighted.getByRole("button", { name: "Copy link" }).click();
+          await page.getByText("Link copied.").waitFor();
+          assert.equal(await page.evaluate(() => navigator.clipboard.readText()), page.url());
         },
       );
 

@@ -158,6 +158,15 @@ Deno.test({
         .text();
       assert.match(threadPage, /first thought/);
       assert.match(threadPage, /data-thread-root="urn:uuid:/);
+      // A thread reply's permalink opens its thread, the reply highlighted.
+      const replyPage = await (await fetch(
+        `${instance.origin}/channels/${general.id}/messages/${one.id.replace("urn:uuid:", "")}`,
+      )).text();
+      assert.match(replyPage, new RegExp(`data-thread-root="${root.id}"`));
+      assert.match(
+        replyPage,
+        new RegExp(`class="message highlighted" id="m-${one.id.replace("urn:uuid:", "")}"`),
+      );
       const list = await (await fetch(`${instance.origin}/channels/${general.id}/threads`)).text();
       assert.match(list, /let us discuss the plan/);
     });
