@@ -262,7 +262,10 @@ export const reactions = sqliteTable(
     emoji: text("emoji").notNull(),
     lamport: integer("lamport").notNull(),
   },
-  (t) => [index("reactions_message").on(t.message, t.emoji)],
+  (t) => [
+    index("reactions_message").on(t.message, t.emoji, t.actor, t.lamport),
+    index("reactions_actor").on(t.actor, t.message),
+  ],
 );
 
 /** Each message's pin state: the Pin or Unpin with the highest (Lamport time, op id) wins. */

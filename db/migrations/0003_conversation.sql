@@ -18,7 +18,8 @@ CREATE TABLE `reactions` (
 	`lamport` integer NOT NULL
 );
 --> statement-breakpoint
-CREATE INDEX `reactions_message` ON `reactions` (`message`,`emoji`);--> statement-breakpoint
+CREATE INDEX `reactions_message` ON `reactions` (`message`,`emoji`,`actor`,`lamport`);--> statement-breakpoint
+CREATE INDEX `reactions_actor` ON `reactions` (`actor`,`message`);--> statement-breakpoint
 CREATE TABLE `thread_reads` (
 	`member` text NOT NULL,
 	`root` text NOT NULL,

@@ -82,14 +82,12 @@ export class ConversationFold {
     this.#reacts.set(opId, row);
     if (this.#removed.get(opId)?.has(doc.actor)) return false;
     // An Unreact by the same member that arrived first (it names this operation) keeps it removed.
-    const unreacts = await this.sql.all(
-      "SELECT document FROM op_log WHERE target = ? AND kind = 'Unreact' AND actor = ?",
-      [doc.object, doc.actor],
+    // (Operation ids are fixed-length, so a quoted id in the document is the id in `removes`.)
+    const removed = await this.sql.all(
+      "SELECT 1 FROM op_log WHERE target = ? AND kind = 'Unreact' AND actor = ? AND instr(document, ?) > 0 LIMIT 1",
+      [doc.object, doc.actor, `"${opId}"`],
     );
-    for (const r of unreacts) {
-      const removes = (JSON.parse(String(r.document)) as SignedUnreact).removes;
-      if (Array.isArray(removes) && removes.includes(opId)) return false;
-    }
+    if (removed.length) return false;
     this.#adds.set(opId, row);
     return true;
   }

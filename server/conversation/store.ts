@@ -31,24 +31,20 @@ export async function reactionsOf(
 ): Promise<Map<string, ReactionSummary[]>> {
   const out = new Map<string, ReactionSummary[]>();
   if (messages.length === 0) return out;
-  const rows = await q.all<{ message: string; emoji: string; actor: string; op_id: string; lamport: number }>(
-    sql`SELECT message, emoji, actor, op_id, lamport FROM reactions WHERE message IN (${ids(messages)})
-        ORDER BY message, lamport, op_id`,
-  );
-  const actors = new Map<string, Set<string>>();
+  // Counted in SQL from the (message, emoji, actor, lamport) index alone.
+  const rows = await q.all<{ message: string; emoji: string; n: number; first: number }>(sql`
+    SELECT message, emoji, count(DISTINCT actor) AS n, min(lamport) AS first FROM reactions
+    WHERE message IN (${ids(messages)}) GROUP BY message, emoji ORDER BY message, first, emoji`);
   for (const r of rows) {
     let list = out.get(r.message);
     if (!list) out.set(r.message, list = []);
-    let entry = list.find((e) => e.emoji === r.emoji);
-    if (!entry) list.push(entry = { emoji: r.emoji, count: 0, mine: [] });
-    const key = `${r.message} ${r.emoji}`;
-    let who = actors.get(key);
-    if (!who) actors.set(key, who = new Set());
-    if (!who.has(r.actor)) {
-      who.add(r.actor);
-      entry.count++;
-    }
-    if (viewer && r.actor === viewer) entry.mine.push(r.op_id);
+    list.push({ emoji: r.emoji, count: Number(r.n), mine: [] });
+  }
+  if (viewer) {
+    const own = await q.all<{ message: string; emoji: string; op_id: string }>(sql`
+      SELECT message, emoji, op_id FROM reactions WHERE actor = ${viewer} AND message IN (${ids(messages)})
+      ORDER BY lamport, op_id`);
+    for (const r of own) out.get(r.message)?.find((e) => e.emoji === r.emoji)?.mine.push(r.op_id);
   }
   return out;
 }
