@@ -10,8 +10,11 @@ import {
   signAction,
   signDelete,
   signMessage,
+  signPin,
   signPresentation,
   signProfile,
+  signReact,
+  signUnreact,
   signUpdate,
 } from "../server/documents.ts";
 import type { Attachment, SignedAction } from "../server/signed.ts";
@@ -184,7 +187,7 @@ export class HarmonyClient {
     published?: string,
     attachment?: Attachment[],
   ) {
-    return signMessage(this.#signer(), channelIri, content, id, published, attachment);
+    return signMessage(this.#signer(), channelIri, content, id, published, { attachment });
   }
 
   signedUpdate(channelIri: string, messageId: string, content: string, published?: string) {
@@ -648,6 +651,115 @@ export class HarmonyClient {
     const channel = await this.channel(nameOrId);
     return await this.request<ChannelStateJson>("GET", `/channels/${channel.id}/state`);
   }
+
+  // ---- conversation: replies, threads, reactions, pins (docs/api.md)
+
+  /** Replies to a message (quoted under the new one), in the same timeline or thread. */
+  async reply(to: MessageJson, content: string): Promise<MessageJson> {
+    const channel = await this.channel(channelIdOfIri(to.channel));
+    const message = await signMessage(this.#signer(), channel.iri, content, undefined, undefined, {
+      inReplyTo: to.id,
+      thread: to.thread ?? undefined,
+    });
+    return await this.request<MessageJson>("POST", `/channels/${channel.id}/messages`, { message });
+  }
+
+  /** Posts in the thread that branches from `root` (a message of the channel's timeline). */
+  async threadReply(root: MessageJson, content: string): Promise<MessageJson> {
+    const channel = await this.channel(channelIdOfIri(root.channel));
+    const message = await signMessage(this.#signer(), channel.iri, content, undefined, undefined, {
+      thread: root.id,
+    });
+    return await this.request<MessageJson>("POST", `/channels/${channel.id}/messages`, { message });
+  }
+
+  /** A thread: its root and replies. */
+  async thread(root: MessageJson): Promise<{ root: MessageJson; replies: MessageJson[] }> {
+    const uuid = root.id.replace(/^urn:uuid:/, "");
+    return await this.request("GET", `/channels/${channelIdOfIri(root.channel)}/threads/${uuid}`);
+  }
+
+  async threads(nameOrId: string): Promise<Array<{ root: MessageJson; summary: ThreadSummaryJson }>> {
+    const channel = await this.channel(nameOrId);
+    return await this.request("GET", `/channels/${channel.id}/threads`);
+  }
+
+  signedReact(channelIri: string, messageId: string, emoji: string, published?: string) {
+    return signReact(this.#signer(), channelIri, messageId, emoji, published);
+  }
+
+  signedUnreact(channelIri: string, messageId: string, emoji: string, removes: string[], published?: string) {
+    return signUnreact(this.#signer(), channelIri, messageId, emoji, removes, published);
+  }
+
+  signedPin(channelIri: string, messageId: string, pin: boolean, published?: string) {
+    return signPin(this.#signer(), channelIri, messageId, pin, published);
+  }
+
+  /** The reactions on a message: emoji, how many members, and this client's own React operation ids. */
+  reactions(message: MessageJson | string): Promise<ReactionJson[]> {
+    const id = typeof message === "string" ? message : message.id;
+    return this.request("GET", `/messages/${encodeURIComponent(id)}/reactions`);
+  }
+
+  /** Adds a reaction; returns the message's reactions after it. */
+  async react(message: MessageJson, emoji: string): Promise<ReactionResultJson> {
+    return await this.request("POST", `/messages/${encodeURIComponent(message.id)}/reactions`, {
+      react: await this.signedReact(message.channel, message.id, emoji),
+    });
+  }
+
+  /**
+   * Takes back this member's `emoji` reactions: the ones it has seen
+   * (`removes`, by default those the server shows now). A reaction made
+   * concurrently elsewhere and not seen yet stays (observed-remove).
+   */
+  async unreact(message: MessageJson, emoji: string, removes?: string[]): Promise<ReactionResultJson> {
+    const ops = removes ?? (await this.reactions(message)).find((r) => r.emoji === emoji)?.mine ?? [];
+    if (ops.length === 0) throw new Error(`you have not reacted with ${emoji}`);
+    return await this.request("POST", `/messages/${encodeURIComponent(message.id)}/reactions`, {
+      unreact: await this.signedUnreact(message.channel, message.id, emoji, ops),
+    });
+  }
+
+  async pin(message: MessageJson, pinned = true): Promise<{ status: string; opId: string; pinned: boolean }> {
+    return await this.request("POST", `/messages/${encodeURIComponent(message.id)}/pin`, {
+      pin: await this.signedPin(message.channel, message.id, pinned),
+    });
+  }
+
+  unpin(message: MessageJson) {
+    return this.pin(message, false);
+  }
+
+  async pins(nameOrId: string): Promise<Array<{ message: MessageJson; pinnedBy: string; pinnedAt: string }>> {
+    const channel = await this.channel(nameOrId);
+    return await this.request("GET", `/channels/${channel.id}/pins`);
+  }
+}
+
+/** The channel id in a channel IRI (`{origin}/channels/{id}`). */
+function channelIdOfIri(iri: string): string {
+  return iri.slice(iri.lastIndexOf("/") + 1);
+}
+
+export interface ReactionJson {
+  emoji: string;
+  count: number;
+  mine: string[];
+}
+
+export interface ReactionResultJson {
+  status: "applied" | "duplicate" | "logged";
+  opId: string;
+  reactions: ReactionJson[];
+}
+
+export interface ThreadSummaryJson {
+  replies: number;
+  lastReply: string | null;
+  lastLamport: number;
+  unread?: boolean;
 }
 
 export interface ModerationResultJson {
@@ -755,6 +867,9 @@ export interface ChannelStateJson {
   channel: string;
   hash: string;
   messages: number;
+  /** Reactions and pins standing on live messages (they count in the hash). */
+  reactions: number;
+  pins: number;
   versionVector: Record<string, number>;
 }
 
@@ -781,6 +896,8 @@ export interface MessageJson {
   revision: number;
   /** Descriptors of attached files (docs/api.md "Files"), null when none. */
   attachments?: Attachment[] | null;
+  inReplyTo?: string | null;
+  thread?: string | null;
 }
 
 export interface CommunityJson {

@@ -22,6 +22,7 @@ import { credentialCommands } from "./commands/credentials.ts";
 import { moderationCommands } from "./commands/moderation.ts";
 import { dmCommands } from "./commands/dm.ts";
 import { fileCommands } from "./commands/files.ts";
+import { conversationCommands } from "./commands/conversation.ts";
 
 export const commands: Command[] = [
   ...identityCommands,
@@ -35,6 +36,7 @@ export const commands: Command[] = [
   ...moderationCommands,
   ...dmCommands,
   ...fileCommands,
+  ...conversationCommands,
 ];
 
 const GLOBAL_OPTIONS: OptionName[] = ["server", "identity", "help"];

@@ -62,10 +62,14 @@ export const messageIndex = sqliteTable(
     revision: integer("revision").notNull(),
     /** The signed attachment descriptors (JSON array, server/files), NULL when none or deleted. */
     attachments: text("attachments"),
+    /** Conversation (issue 5): the message this one replies to, and the thread root it belongs to. */
+    inReplyTo: text("in_reply_to"),
+    threadRoot: text("thread_root"),
   },
   (t) => [
     index("message_index_order").on(t.channel, t.lamport, t.author, t.id),
     index("message_index_changes").on(t.channel, t.revision),
+    index("message_index_thread").on(t.threadRoot, t.lamport),
   ],
 );
 
@@ -316,4 +320,52 @@ export const files = sqliteTable(
     index("files_message").on(t.message, t.created),
     index("files_uploader").on(t.uploader, t.message),
   ],
+);
+// --- conversation (issue 5)
+
+/**
+ * The reactions that currently stand (server/conversation/): one row per
+ * React operation no Unreact has removed (an observed-remove set), derived
+ * from the operation log and rebuildable from its quads.
+ */
+export const reactions = sqliteTable(
+  "reactions",
+  {
+    opId: text("op_id").primaryKey(),
+    message: text("message").notNull(),
+    channel: text("channel").notNull(),
+    actor: text("actor").notNull(),
+    emoji: text("emoji").notNull(),
+    lamport: integer("lamport").notNull(),
+  },
+  (t) => [
+    index("reactions_message").on(t.message, t.emoji, t.actor, t.lamport),
+    index("reactions_actor").on(t.actor, t.message),
+  ],
+);
+
+/** Each message's pin state: the Pin or Unpin with the highest (Lamport time, op id) wins. */
+export const pins = sqliteTable(
+  "pins",
+  {
+    message: text("message").primaryKey(),
+    channel: text("channel").notNull(),
+    pinned: integer("pinned", { mode: "boolean" }).notNull(),
+    actor: text("actor").notNull(),
+    at: text("at").notNull(),
+    lamport: integer("lamport").notNull(),
+    opId: text("op_id").notNull(),
+  },
+  (t) => [index("pins_channel").on(t.channel, t.pinned, t.lamport)],
+);
+
+/** How far each member has read each thread (the Lamport time of the newest reply they saw). */
+export const threadReads = sqliteTable(
+  "thread_reads",
+  {
+    member: text("member").notNull(),
+    root: text("root").notNull(),
+    lamport: integer("lamport").notNull(),
+  },
+  (t) => [uniqueIndex("thread_reads_member_root").on(t.member, t.root)],
 );

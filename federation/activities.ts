@@ -14,13 +14,16 @@ import {
   Create,
   Delete,
   Document,
+  EmojiReact,
   Follow,
   Image,
+  Like,
   Note,
   type Object as ApObject,
   Reject,
   Source,
   Tombstone,
+  Undo,
   Update,
 } from "@fedify/vocab";
 import { eq } from "drizzle-orm";
@@ -29,7 +32,8 @@ import type { Harmony } from "../server/harmony.ts";
 import type { ChannelInfo, FollowerInfo, MessageView } from "../server/model.ts";
 import { type IndexRow, toView } from "../server/oplog.ts";
 import type { RemoteOpDocument } from "../server/remoteMessages.ts";
-import type { SignedDelete } from "../server/signed.ts";
+import type { SignedDelete, SignedReact, SignedUnreact } from "../server/signed.ts";
+import { DEFAULT_REACTION } from "../server/conversation/model.ts";
 import { renderMarkdown } from "../views/markdown.ts";
 import {
   acceptUri,
@@ -39,12 +43,15 @@ import {
   createUri,
   deleteUri,
   followersUri,
+  likeUri,
   memberIdentifier,
   noteIdOf,
   noteKey,
   opKey,
   PUBLIC,
+  reactUri,
   rejectUri,
+  undoUri,
   updateUri,
 } from "./uris.ts";
 
@@ -84,6 +91,10 @@ export function noteOf(h: Harmony, channel: ChannelInfo, message: MessageView): 
     source: new Source({ content: message.content, mediaType: "text/markdown" }),
     published: instant(message.published),
     updated: message.updated ? instant(message.updated) : null,
+    // A reply answers its message; a thread reply, without one, answers the thread's root.
+    replyTarget: message.inReplyTo || message.thread
+      ? url(noteIdOf(origin, (message.inReplyTo || message.thread)!))
+      : null,
     url: url(`${origin}/channels/${channel.id}#m-${key}`),
     attachments: attachmentsOf(message),
     ...addressing(h, channel),
@@ -145,6 +156,29 @@ export async function activityOf(h: Harmony, channel: ChannelInfo, op: OpRow): P
       return null;
     }
   }
+  if (op.kind === "React") return reactionOf(h, channel, op);
+  if (op.kind === "Unreact") {
+    // Undo of the reactions it removes (usually one), each embedded as it was sent.
+    const doc = JSON.parse(op.document) as SignedUnreact;
+    const undone: Activity[] = [];
+    for (const id of doc.removes) {
+      const react = await opById(h, id);
+      const activity = react && react.kind === "React" && react.actor === doc.actor
+        ? await reactionOf(h, channel, react)
+        : null;
+      if (activity) undone.push(activity);
+    }
+    if (undone.length === 0) return null;
+    return new Undo({
+      id: url(undoUri(origin, key)),
+      actor: url(authorUri(origin, doc.actor)),
+      // An EmojiReact is named by its id: embedded, its type would compact to a full IRI
+      // (the Undo's context lacks litepub's), which receivers that do not expand JSON-LD miss.
+      objects: undone.map((a) => a instanceof EmojiReact && a.id ? a.id : a),
+      published: instant(doc.published),
+      ...addressing(h, channel),
+    });
+  }
   if (op.kind === "Delete") {
     const doc = JSON.parse(op.document) as SignedDelete;
     if (!noteKey(op.target)) return null;
@@ -183,6 +217,27 @@ export async function activityOf(h: Harmony, channel: ChannelInfo, op: OpRow): P
   return null;
 }
 
+/**
+ * A reaction as ActivityPub: the default reaction (❤️) as a plain `Like`,
+ * any other emoji as an `EmojiReact` (FEP-c0e0, as Misskey and Pleroma
+ * send it) whose `content` is the emoji. Null when the message is gone.
+ */
+export async function reactionOf(h: Harmony, channel: ChannelInfo, op: OpRow): Promise<Activity | null> {
+  const origin = h.config.origin;
+  const doc = JSON.parse(op.document) as SignedReact;
+  const row = await messageRow(h, op.target);
+  if (!row || row.deleted) return null;
+  const values = {
+    actor: url(authorUri(origin, doc.actor)),
+    object: url(noteIdOf(origin, op.target)),
+    published: instant(doc.published),
+    ...addressing(h, channel),
+  };
+  return doc.content === DEFAULT_REACTION
+    ? new Like({ id: url(likeUri(origin, opKey(op.id))), ...values })
+    : new EmojiReact({ id: url(reactUri(origin, opKey(op.id))), content: doc.content, ...values });
+}
+
 /** The object a microblog-shaped Announce boosts: the Note itself (its IRI for a fediverse reply). */
 async function boostedObject(h: Harmony, channel: ChannelInfo, op: OpRow): Promise<ApObject | URL | null> {
   const message = await liveMessage(h, op);
@@ -209,8 +264,10 @@ export async function announceOf(
   shape: AnnounceShape,
 ): Promise<Announce | null> {
   if (shape === "object" && shapeFor(op, "microblog") !== "object") return null;
-  const object = shape === "object" ? await boostedObject(h, channel, op) : await activityOf(h, channel, op);
-  if (!object) return null;
+  const built = shape === "object" ? await boostedObject(h, channel, op) : await activityOf(h, channel, op);
+  if (!built) return null;
+  // An EmojiReact is announced by its id (served there with litepub's context), for the same reason.
+  const object = built instanceof EmojiReact && built.id ? built.id : built;
   const group = groupUri(h, channel);
   const doc = JSON.parse(op.document) as { published?: string };
   return new Announce({

@@ -5,7 +5,18 @@
  * the Accept or Reject of each Follow. Nothing of a members-only channel
  * is served, nor anything deleted (404).
  */
-import { Accept, Announce, Create, Delete, Note, Reject, Update } from "@fedify/vocab";
+import {
+  Accept,
+  Announce,
+  Create,
+  Delete,
+  EmojiReact,
+  Like,
+  Note,
+  Reject,
+  Undo,
+  Update,
+} from "@fedify/vocab";
 import { eq } from "drizzle-orm";
 import { messageIndex } from "../db/schema.ts";
 import { followerByAnswer } from "../server/followers.ts";
@@ -55,6 +66,26 @@ export function registerObjects(federation: HarmonyFederation, h: Harmony): void
     if (found?.op.kind !== "Delete") return null;
     const activity = await activityOf(h, found.channel, found.op);
     return activity instanceof Delete ? activity : null;
+  });
+
+  // Reactions (server/conversation/): Like for the default, EmojiReact otherwise, and their Undo.
+  federation.setObjectDispatcher(EmojiReact, paths.react, async (_ctx, { op: key }) => {
+    const found = await publicOp(h, key);
+    if (found?.op.kind !== "React") return null;
+    const activity = await activityOf(h, found.channel, found.op);
+    return activity instanceof EmojiReact ? activity : null;
+  });
+  federation.setObjectDispatcher(Like, paths.like, async (_ctx, { op: key }) => {
+    const found = await publicOp(h, key);
+    if (found?.op.kind !== "React") return null;
+    const activity = await activityOf(h, found.channel, found.op);
+    return activity instanceof Like ? activity : null;
+  });
+  federation.setObjectDispatcher(Undo, paths.undo, async (_ctx, { op: key }) => {
+    const found = await publicOp(h, key);
+    if (found?.op.kind !== "Unreact") return null;
+    const activity = await activityOf(h, found.channel, found.op);
+    return activity instanceof Undo ? activity : null;
   });
 
   federation.setObjectDispatcher(Announce, paths.announce, async (_ctx, { op: key, shape }) => {

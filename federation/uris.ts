@@ -16,6 +16,9 @@ export const paths = {
   create: "/ap/creates/{op}",
   update: "/ap/updates/{op}",
   delete: "/ap/deletes/{op}",
+  react: "/ap/reacts/{op}",
+  like: "/ap/likes/{op}",
+  undo: "/ap/undos/{op}",
   announce: "/ap/announces/{op}/{shape}",
   accept: "/ap/accepts/{key}",
   reject: "/ap/rejects/{key}",
@@ -53,6 +56,9 @@ export const noteUri = (origin: string, key: string) => `${origin}/ap/notes/${ke
 export const createUri = (origin: string, op: string) => `${origin}/ap/creates/${op}`;
 export const updateUri = (origin: string, op: string) => `${origin}/ap/updates/${op}`;
 export const deleteUri = (origin: string, op: string) => `${origin}/ap/deletes/${op}`;
+export const reactUri = (origin: string, op: string) => `${origin}/ap/reacts/${op}`;
+export const likeUri = (origin: string, op: string) => `${origin}/ap/likes/${op}`;
+export const undoUri = (origin: string, op: string) => `${origin}/ap/undos/${op}`;
 export const announceUri = (origin: string, op: string, shape: AnnounceShape) =>
   `${origin}/ap/announces/${op}/${shape}`;
 export const acceptUri = (origin: string, key: string) => `${origin}/ap/accepts/${key}`;

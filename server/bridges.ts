@@ -24,7 +24,7 @@ import { communityKey } from "./capabilities/communityKey.ts";
 import { delegate, rootCapabilityId } from "./capabilities/zcap.ts";
 
 /** Actions a bridge capability can allow. */
-export const BRIDGE_ACTIONS = ["post", "edit", "delete", "react", "sync"] as const;
+export const BRIDGE_ACTIONS = ["post", "edit", "delete", "react", "pin", "sync"] as const;
 export type BridgeAction = (typeof BRIDGE_ACTIONS)[number];
 
 export interface Capability {
@@ -67,7 +67,7 @@ const MAX_TTL_SECONDS = 5 * 365 * 86400;
 const DEFAULT_TTL_SECONDS = 90 * 86400;
 
 function parseActions(value: unknown): BridgeAction[] {
-  if (value === undefined) return ["post", "edit", "delete", "react", "sync"];
+  if (value === undefined) return ["post", "edit", "delete", "react", "pin", "sync"];
   if (!Array.isArray(value) || value.length === 0) {
     throw invalid("invalid_actions", `actions must be a list drawn from ${BRIDGE_ACTIONS.join(", ")}`);
   }

@@ -12,11 +12,14 @@ import type {
   SignedAction,
   SignedDelete,
   SignedMessage,
+  SignedPin,
   SignedProfile,
+  SignedReact,
   SignedRecoveryApproval,
   SignedRecoveryCancel,
   SignedRecoveryRequest,
   SignedRecoverySetup,
+  SignedUnreact,
   SignedUpdate,
 } from "./signed.ts";
 
@@ -50,14 +53,24 @@ export function signPresentation(
 
 const assertion = (created: string) => ({ proofPurpose: "assertionMethod", created });
 
-/** A message; `attachment`: the descriptors of files uploaded first (POST /api/files). */
+/**
+ * What a message may carry besides its text: the message it replies to and
+ * the thread it belongs to (same channel), and the descriptors of files
+ * uploaded first (POST /api/files).
+ */
+export interface MessageOptions {
+  inReplyTo?: string | null;
+  thread?: string | null;
+  attachment?: Attachment[];
+}
+
 export function signMessage(
   signer: Signer,
   channel: string,
   content: string,
   id = newUrnUuid(),
   published = now(),
-  attachment: Attachment[] = [],
+  options: MessageOptions = {},
 ): Promise<SignedMessage> {
   const doc: Record<string, unknown> = {
     "@context": HARMONY_CONTEXT_URL,
@@ -68,8 +81,73 @@ export function signMessage(
     content,
     published,
   };
-  if (attachment.length) doc.attachment = attachment.map(descriptorOf);
+  if (options.inReplyTo) doc.inReplyTo = options.inReplyTo;
+  if (options.thread) doc.thread = options.thread;
+  if (options.attachment?.length) doc.attachment = options.attachment.map(descriptorOf);
   return sign(doc, signer, assertion(published)) as unknown as Promise<SignedMessage>;
+}
+
+// ---- conversation (server/conversation/): reactions and pins
+
+/** Reacts to a message with one emoji. */
+export function signReact(
+  signer: Signer,
+  channel: string,
+  messageId: string,
+  emoji: string,
+  published = now(),
+): Promise<SignedReact> {
+  const doc = {
+    "@context": HARMONY_CONTEXT_URL,
+    type: "React",
+    actor: didOf(signer),
+    object: messageId,
+    channel,
+    content: emoji,
+    published,
+  } as const;
+  return sign(doc, signer, assertion(published)) as Promise<SignedReact>;
+}
+
+/** Takes back one's reactions with `emoji`: `removes` are the React operation ids one has seen. */
+export function signUnreact(
+  signer: Signer,
+  channel: string,
+  messageId: string,
+  emoji: string,
+  removes: string[],
+  published = now(),
+): Promise<SignedUnreact> {
+  const doc = {
+    "@context": HARMONY_CONTEXT_URL,
+    type: "Unreact",
+    actor: didOf(signer),
+    object: messageId,
+    channel,
+    content: emoji,
+    removes,
+    published,
+  };
+  return sign(doc, signer, assertion(published)) as unknown as Promise<SignedUnreact>;
+}
+
+/** Pins a message to its channel (`pin` true) or takes it down. */
+export function signPin(
+  signer: Signer,
+  channel: string,
+  messageId: string,
+  pin: boolean,
+  published = now(),
+): Promise<SignedPin> {
+  const doc = {
+    "@context": HARMONY_CONTEXT_URL,
+    type: pin ? "Pin" : "Unpin",
+    actor: didOf(signer),
+    object: messageId,
+    channel,
+    published,
+  };
+  return sign(doc, signer, assertion(published)) as unknown as Promise<SignedPin>;
 }
 
 /** Only the descriptor's own fields, in case a caller passes a richer object. */

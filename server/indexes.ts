@@ -10,6 +10,8 @@ import { isRemoteOp, type RemoteOpDocument, remoteOpId } from "./remoteMessages.
 import { AS, H, RDF } from "./vocab.ts";
 import { rebuildAuditLog } from "./audit/log.ts";
 import { rebuildDmIndex } from "./dms/store.ts";
+import { rebuildConversation } from "./conversation/fold.ts";
+import { sqlOverQueryable } from "./conversation/store.ts";
 
 type MessageRow = typeof messageIndex.$inferInsert;
 type OpRow = typeof opLog.$inferInsert;
@@ -62,6 +64,8 @@ export async function rebuildIndexes(q: Queryable): Promise<{ messages: number; 
       deleted,
       revision: 0,
       attachments: deleted ? null : p.get(H.attachments.value) ?? null,
+      inReplyTo: p.get(AS.inReplyTo.value) ?? null,
+      threadRoot: p.get(H.thread.value) ?? null,
     });
   }
   // Revisions restart from the total order: each channel's change feed begins anew.
@@ -100,5 +104,6 @@ export async function rebuildIndexes(q: Queryable): Promise<{ messages: number; 
   await insertAll(q, opLog, operations);
   await rebuildAuditLog(q);
   await rebuildDmIndex(q);
+  await rebuildConversation(sqlOverQueryable(q));
   return { messages: messages.length, operations: operations.length };
 }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, max, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, isNull, max, sql } from "drizzle-orm";
 import type { Queryable } from "../db/client.ts";
 import { messageIndex, opLog } from "../db/schema.ts";
 import { base64urlnopad } from "@scure/base";
@@ -13,6 +13,7 @@ import { characterCount, hasForbiddenCharacters } from "./text.ts";
 import { type IndexRow, opIdOf, toView } from "./oplog.ts";
 import { checkEdit, guardPost } from "./moderation/guard.ts";
 import { claimAttachments, removeFilesOfMessage } from "./files/files.ts";
+import { checkReferences } from "./conversation/conversation.ts";
 
 export { toView };
 
@@ -65,6 +66,7 @@ export async function postMessage(
   if (doc.attributedTo !== actor.did) throw forbidden("you can only post messages you signed yourself");
   await authorize(h, actor, "post", channel);
   checkContent(h, doc.content, Boolean(doc.attachment?.length));
+  await checkReferences(h, channel, doc);
   const opId = await opIdOf(doc);
   // Attached files must be the author's own uploads to this channel (server/files).
   const releaseFiles = await claimAttachments(h, actor.did, channel, doc);
@@ -208,7 +210,8 @@ export async function readHistory(
 ): Promise<HistoryPage> {
   const limit = Math.min(Math.max(options.limit ?? 50, 1), 200);
   const m = messageIndex;
-  const where = [eq(m.channel, channelIri), eq(m.deleted, false)];
+  // Thread replies show in their thread, not in the channel's timeline.
+  const where = [eq(m.channel, channelIri), eq(m.deleted, false), isNull(m.threadRoot)];
   if (options.before) {
     const p = decodeCursor(options.before);
     where.push(sql`(${m.lamport}, ${m.author}, ${m.id}) < (${p.lamport}, ${p.author}, ${p.id})`);

@@ -110,6 +110,10 @@ export interface MessageView {
   revision: number;
   /** Files the signed message carries (server/files); null or absent when none. */
   attachments?: Attachment[] | null;
+  /** The message this one replies to (conversation, issue 5). */
+  inReplyTo?: string | null;
+  /** The thread root this message belongs to; thread replies stay out of the channel's timeline. */
+  thread?: string | null;
 }
 
 /** Who is making a request: a signed-in DID, or nobody. */

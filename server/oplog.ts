@@ -23,11 +23,25 @@ import { quadRow } from "../db/quadRow.ts";
 import type { SqlTransaction } from "../db/sql.ts";
 import { sha256Hex } from "./ids.ts";
 import type { MessageView } from "./model.ts";
-import type { SignedDelete, SignedMessage, SignedUpdate } from "./signed.ts";
+import type {
+  SignedDelete,
+  SignedMessage,
+  SignedPin,
+  SignedReact,
+  SignedUnreact,
+  SignedUpdate,
+} from "./signed.ts";
 import { AS, H, RDF, RDF_JSON } from "./vocab.ts";
 import { appendEntry, type AuditDraft } from "./audit/chain.ts";
+import { ConversationFold, isConversationOp } from "./conversation/fold.ts";
 
-export type OpDocument = SignedMessage | SignedUpdate | SignedDelete;
+export type OpDocument =
+  | SignedMessage
+  | SignedUpdate
+  | SignedDelete
+  | SignedReact
+  | SignedUnreact
+  | SignedPin;
 export type OpKind = OpDocument["type"];
 
 export interface IndexRow {
@@ -45,6 +59,9 @@ export interface IndexRow {
   revision: number;
   /** The signed attachment descriptors as JSON (server/files), null when none. */
   attachments?: string | null;
+  /** The message replied to, and the thread root (conversation, issue 5). */
+  inReplyTo?: string | null;
+  threadRoot?: string | null;
 }
 
 export interface Envelope {
@@ -114,7 +131,7 @@ export interface RedactedOp {
   published: string;
 }
 
-export function redact(doc: OpDocument, opId: string): RedactedOp {
+export function redact(doc: SignedMessage | SignedUpdate, opId: string): RedactedOp {
   return {
     "@context": doc["@context"],
     type: doc.type === "Message" ? "Message" : "Update",
@@ -184,6 +201,8 @@ export function toView(row: IndexRow): MessageView {
     deleted: row.deleted,
     revision: row.revision,
     attachments: row.attachments ? JSON.parse(row.attachments) : null,
+    inReplyTo: row.inReplyTo ?? null,
+    thread: row.threadRoot ?? null,
   };
 }
 
@@ -201,6 +220,8 @@ export function indexRowFrom(r: Record<string, unknown>): IndexRow {
     deleted: Boolean(r.deleted),
     revision: Number(r.revision),
     attachments: r.attachments == null ? null : String(r.attachments),
+    inReplyTo: r.in_reply_to == null ? null : String(r.in_reply_to),
+    threadRoot: r.thread_root == null ? null : String(r.thread_root),
   };
 }
 
@@ -265,7 +286,13 @@ export async function applyBatch(
       known.add(String(r.id));
     }
   }
-  const targets = [...new Set(batch.map((b) => targetOf(b.doc)))];
+  const targets = [
+    ...new Set(batch.flatMap((b) => {
+      // A thread reply also touches its root (its reply count shows there).
+      const root = !isRedacted(b.doc) && b.doc.type === "Message" ? b.doc.thread : undefined;
+      return root ? [targetOf(b.doc), root] : [targetOf(b.doc)];
+    })),
+  ];
   const rows = new Map<string, IndexRow>();
   for (let i = 0; i < targets.length; i += 500) {
     const chunk = targets.slice(i, i + 500);
@@ -308,6 +335,15 @@ export async function applyBatch(
   const newProofs: Array<[string, number]> = [];
   let nextPosition = await nextLogPosition(sql);
   const slots = new Set<string>();
+  const conversation = new ConversationFold(sql);
+  /** Messages whose only change is their revision (a reaction, a pin, a thread reply): re-rendered live. */
+  const touched = new Map<string, IndexRow>();
+  const touch = (row: IndexRow | undefined, clock: Clock) => {
+    if (!row || row.deleted) return;
+    row.revision = ++clock.revision;
+    if (!changes.has(row.id)) changes.set(row.id, "updated");
+    if (!newRows.has(row.id) && !changedRows.has(row.id)) touched.set(row.id, row);
+  };
   /** Operations logged before their message arrived, by target. */
   const waiting = new Map<string, Array<{ opId: string; doc: OpDocument; lamport: number }>>();
 
@@ -449,7 +485,25 @@ export async function applyBatch(
       }
       const current = rows.get(target);
       let outcome: Outcome;
-      if (doc.type === "Message") {
+      if (isConversationOp(doc)) {
+        // Reactions and pins: folded into their own state, whether or not the message is here yet.
+        if (local && (!current || current.channel !== channel)) {
+          throw new Refused(404, "not_found", "there is no such message in this channel");
+        }
+        if (local && current!.deleted) throw new Refused(410, "message_deleted", "the message was deleted");
+        let changed: boolean;
+        try {
+          changed = await conversation.apply(doc, opId, channel, lamport, local);
+        } catch (error) {
+          const e = error as { status?: number; code?: string; message: string };
+          if (e.status && e.code) throw new Refused(e.status, e.code, e.message);
+          throw error;
+        }
+        if (changed) touch(current, clock);
+        outcome = changed && current
+          ? { status: "applied", message: toView(current), opId }
+          : { status: "logged", message: current ? toView(current) : null, opId };
+      } else if (doc.type === "Message") {
         if (current) {
           throw current.deleted
             ? new Refused(410, "message_deleted", "the message with this id was deleted")
@@ -468,16 +522,19 @@ export async function applyBatch(
           deleted: false,
           revision: ++clock.revision,
           attachments: doc.attachment?.length ? JSON.stringify(doc.attachment) : null,
+          inReplyTo: doc.inReplyTo ?? null,
+          threadRoot: doc.thread ?? null,
         };
         rows.set(doc.id, row);
         newRows.set(doc.id, row);
         changes.set(doc.id, "created");
+        if (doc.thread) touch(rows.get(doc.thread), clock);
         // Edits and deletions that came first now find their message.
         const early = waiting.get(doc.id) ?? [];
         if (!local) {
           for (
             const r of await sql.all(
-              "SELECT id, lamport, document FROM op_log WHERE target = ? AND kind != 'Message'",
+              "SELECT id, lamport, document FROM op_log WHERE target = ? AND kind IN ('Update', 'Delete')",
               [doc.id],
             )
           ) {
@@ -532,7 +589,7 @@ export async function applyBatch(
   // ---- redact the text of deleted messages from their posts and edits
   const deletedNow = [...changes].filter(([, kind]) => kind === "deleted").map(([id]) => id);
   for (const op of opRows) {
-    if (op.kind !== "Delete" && rows.get(op.target)?.deleted) {
+    if ((op.kind === "Message" || op.kind === "Update") && rows.get(op.target)?.deleted) {
       op.document = JSON.stringify(redact(JSON.parse(op.document), op.id));
       const entry = quads.find((q) =>
         q.subject.value === logEntryIri(op.channel, op.position) && q.predicate.value === H.document.value
@@ -603,7 +660,7 @@ export async function applyBatch(
     const chunk = inserted.slice(i, i + rowsPerInsert);
     await sql.run(
       `INSERT INTO message_index (id, channel, lamport, author, content, published, updated, edit_lamport, edit_op,
-         deleted, revision, attachments) VALUES ${placeholders(chunk.length, 12)}`,
+         deleted, revision, attachments, in_reply_to, thread_root) VALUES ${placeholders(chunk.length, 14)}`,
       chunk.flatMap((r) => [
         r.id,
         r.channel,
@@ -617,8 +674,15 @@ export async function applyBatch(
         r.deleted ? 1 : 0,
         r.revision,
         r.attachments ?? null,
+        r.inReplyTo ?? null,
+        r.threadRoot ?? null,
       ]),
     );
+  }
+  await conversation.write();
+  for (const r of touched.values()) {
+    if (changedRows.has(r.id)) continue;
+    await sql.run("UPDATE message_index SET revision = ? WHERE id = ?", [r.revision, r.id]);
   }
   for (const r of changedRows.values()) {
     await sql.run(
@@ -655,7 +719,9 @@ export async function applyBatch(
   }
   return {
     outcomes,
-    changes: [...changes].map(([id, kind]) => ({ kind, message: toView(rows.get(id)!) })),
+    // In revision order: a live stream skips anything older than what it last sent.
+    changes: [...changes].map(([id, kind]) => ({ kind, message: toView(rows.get(id)!) }))
+      .sort((a, b) => a.message.revision - b.message.revision),
   };
 }
 
@@ -671,6 +737,8 @@ function messageQuads(row: IndexRow, whole: boolean): Quad[] {
       quad(s, AS.published, dateTime(row.published), g),
       quad(s, H.lamport, integer(row.lamport), g),
     );
+    if (row.inReplyTo) out.push(quad(s, AS.inReplyTo, iri(row.inReplyTo), g));
+    if (row.threadRoot) out.push(quad(s, H.thread, iri(row.threadRoot), g));
   }
   if (!row.deleted) {
     out.push(quad(s, AS.content, literal(row.content), g));

@@ -17,8 +17,9 @@ export interface ReplicatedOp {
   document: OpDocument | RedactedOp;
 }
 
-/** Only members' signed operations replicate (fediverse replies stay where they arrived). */
-const replicatedKinds = sql`kind IN ('Message', 'Update', 'Delete')`;
+/** The kinds of members' signed operations: only these replicate (fediverse replies stay where they arrived). */
+export const REPLICATED_KINDS = ["Message", "Update", "Delete", "React", "Unreact", "Pin", "Unpin"] as const;
+const replicatedKinds = sql`kind IN (${sql.join(REPLICATED_KINDS.map((k) => sql`${k}`), sql`, `)})`;
 
 export async function versionVector(q: Queryable, channel: string): Promise<VersionVector> {
   const rows = await q.all<{ origin: string; n: number; top: number }>(sql`
@@ -89,7 +90,10 @@ export async function opsSince(
  * IRI, change counters and tombstones are left out (a replica that never
  * saw a message before its deletion looks the same as one that did).
  */
-export async function stateHash(q: Queryable, channel: string): Promise<{ hash: string; messages: number }> {
+export async function stateHash(
+  q: Queryable,
+  channel: string,
+): Promise<{ hash: string; messages: number; reactions: number; pins: number }> {
   const hasher = sha256.create();
   const encoder = new TextEncoder();
   let messages = 0;
@@ -118,5 +122,22 @@ export async function stateHash(q: Queryable, channel: string): Promise<{ hash: 
     const last = page[page.length - 1];
     after = [Number(last.lamport), last.author, last.id];
   }
-  return { hash: `sha256:${hex.encode(hasher.digest())}`, messages };
+  // Reactions and pins of live messages (server/conversation/): named by their operations, which
+  // every replica names alike. Left out when there are none, so such channels hash as before.
+  const reactions = await q.all<{ message: string; actor: string; emoji: string; op_id: string }>(sql`
+    SELECT r.message, r.actor, r.emoji, r.op_id FROM reactions r JOIN message_index m ON m.id = r.message
+    WHERE r.channel = ${channel} AND m.deleted = 0 ORDER BY r.op_id`);
+  for (const r of reactions) {
+    hasher.update(encoder.encode(["react", r.op_id, r.message, r.actor, r.emoji].join("\u001f") + "\n"));
+  }
+  const pins = await q.all<{ message: string; op_id: string }>(sql`
+    SELECT p.message, p.op_id FROM pins p JOIN message_index m ON m.id = p.message
+    WHERE p.channel = ${channel} AND p.pinned = 1 AND m.deleted = 0 ORDER BY p.message`);
+  for (const p of pins) hasher.update(encoder.encode(["pin", p.message, p.op_id].join("\u001f") + "\n"));
+  return {
+    hash: `sha256:${hex.encode(hasher.digest())}`,
+    messages,
+    reactions: reactions.length,
+    pins: pins.length,
+  };
 }

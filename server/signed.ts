@@ -36,6 +36,10 @@ export interface SignedMessage {
   published: string;
   /** Files, at most MAX_ATTACHMENTS (the community may allow fewer). */
   attachment?: Attachment[];
+  /** The message this one replies to (same channel). */
+  inReplyTo?: string;
+  /** The root message of the thread this one belongs to (same channel). */
+  thread?: string;
   proof: DataIntegrityProof;
 }
 
@@ -74,6 +78,42 @@ export interface SignedUpdate {
 export interface SignedDelete {
   "@context": typeof HARMONY_CONTEXT_URL;
   type: "Delete";
+  actor: string;
+  object: string;
+  channel: string;
+  published: string;
+  proof: DataIntegrityProof;
+}
+
+/** A reaction: one emoji on a message (an element added to an observed-remove set). */
+export interface SignedReact {
+  "@context": typeof HARMONY_CONTEXT_URL;
+  type: "React";
+  actor: string;
+  object: string;
+  channel: string;
+  content: string;
+  published: string;
+  proof: DataIntegrityProof;
+}
+
+/** Takes reactions back: the ids of the React operations (by the same actor) it removes. */
+export interface SignedUnreact {
+  "@context": typeof HARMONY_CONTEXT_URL;
+  type: "Unreact";
+  actor: string;
+  object: string;
+  channel: string;
+  content: string;
+  removes: string[];
+  published: string;
+  proof: DataIntegrityProof;
+}
+
+/** Pins a message to its channel (Pin) or takes it down (Unpin): last writer wins. */
+export interface SignedPin {
+  "@context": typeof HARMONY_CONTEXT_URL;
+  type: "Pin" | "Unpin";
   actor: string;
   object: string;
   channel: string;
@@ -159,6 +199,22 @@ export interface SignedAction {
   proof: DataIntegrityProof;
 }
 
+/** The longest reaction, in UTF-16 code units (a family or flag sequence fits). */
+export const MAX_EMOJI_LENGTH = 32;
+
+/**
+ * A reaction is one emoji: a single grapheme cluster (a flag, a keycap, a
+ * ZWJ sequence count as one) that is pictographic, with no letters,
+ * spaces or control characters around it.
+ */
+export function isEmoji(value: unknown): value is string {
+  if (typeof value !== "string" || value.length === 0 || value.length > MAX_EMOJI_LENGTH) return false;
+  const graphemes = [...new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(value)];
+  if (graphemes.length !== 1) return false;
+  if (/[\p{L}\p{Cc}\p{Z}]/u.test(value)) return false;
+  return /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20E3/u.test(value);
+}
+
 const isoInstant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 
 export function isInstant(value: unknown): value is string {
@@ -177,7 +233,10 @@ type FieldKind =
   | "name"
   | "ref"
   | "object"
-  | "attachments";
+  | "attachments"
+  | "message"
+  | "emoji"
+  | "opids";
 
 interface Shape {
   type: string;
@@ -190,8 +249,35 @@ const shapes = {
   Message: {
     type: "Message",
     fields: { id: "uuid", channel: "iri", attributedTo: "did", content: "text", published: "instant" },
-    optional: { attachment: "attachments" },
+    optional: { attachment: "attachments", inReplyTo: "message", thread: "message" },
     signerField: "attributedTo",
+  },
+  React: {
+    type: "React",
+    fields: { actor: "did", object: "message", channel: "iri", content: "emoji", published: "instant" },
+    signerField: "actor",
+  },
+  Unreact: {
+    type: "Unreact",
+    fields: {
+      actor: "did",
+      object: "message",
+      channel: "iri",
+      content: "emoji",
+      removes: "opids",
+      published: "instant",
+    },
+    signerField: "actor",
+  },
+  Pin: {
+    type: "Pin",
+    fields: { actor: "did", object: "message", channel: "iri", published: "instant" },
+    signerField: "actor",
+  },
+  Unpin: {
+    type: "Unpin",
+    fields: { actor: "did", object: "message", channel: "iri", published: "instant" },
+    signerField: "actor",
   },
   Update: {
     type: "Update",
@@ -262,6 +348,10 @@ type Documents = {
   Message: SignedMessage;
   Update: SignedUpdate;
   Delete: SignedDelete;
+  React: SignedReact;
+  Unreact: SignedUnreact;
+  Pin: SignedPin;
+  Unpin: SignedPin;
   Profile: SignedProfile;
   RecoverySetup: SignedRecoverySetup;
   RecoveryRequest: SignedRecoveryRequest;
@@ -295,6 +385,14 @@ function checkField(name: string, kind: FieldKind, value: unknown): void {
     ? Array.isArray(value) && value.length >= 1 && value.length <= MAX_ATTACHMENTS &&
       value.every(isAttachment) &&
       new Set(value.map((a) => a.id)).size === value.length
+    : kind === "message"
+    ? isUrnUuid(value) ||
+      (typeof value === "string" && /^https?:\/\/\S+$/.test(value) && value.length <= 2048)
+    : kind === "emoji"
+    ? isEmoji(value)
+    : kind === "opids"
+    ? Array.isArray(value) && value.length >= 1 && value.length <= 100 &&
+      value.every((v) => typeof v === "string" && /^urn:harmony:op:[0-9a-f]{40}$/.test(v))
     : typeof value === "string";
   if (!ok) {
     const expected = {
@@ -310,6 +408,9 @@ function checkField(name: string, kind: FieldKind, value: unknown): void {
       ref: "a DID, a URN or an http(s) IRI",
       object: "a JSON object (at most 8 KiB)",
       attachments: `a list of 1 to ${MAX_ATTACHMENTS} distinct file descriptors (see docs/api.md)`,
+      message: "a message id (a urn:uuid or an http(s) IRI)",
+      emoji: "one emoji (a single grapheme, at most 32 code units)",
+      opids: "a list of 1 to 100 operation ids (urn:harmony:op:…)",
     }[kind];
     throw invalid("malformed_document", `"${name}" must be ${expected}`);
   }

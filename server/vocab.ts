@@ -31,6 +31,7 @@ export const AS = {
   preferredUsername: as("preferredUsername"),
   url: as("url"),
   sharedInbox: as("sharedInbox"),
+  inReplyTo: as("inReplyTo"),
 };
 
 export const LDP = { inbox: iri(`${LDP_NS}inbox`) };
@@ -135,6 +136,8 @@ export const H = {
   indexMultiplier: h("indexMultiplier"),
   indexOffset: h("indexOffset"),
   revokedAt: h("revokedAt"),
+  // conversation (issue 5): threads, reactions, pins (server/conversation/)
+  thread: h("thread"),
 };
 
 /** Terms of the W3C Verifiable Credentials vocabulary the quads use. */
@@ -301,6 +304,14 @@ export function harmonyContext(): Record<string, unknown> {
     digest: "harmony:digest",
     width: { "@id": "as:width", "@type": "xsd:nonNegativeInteger" },
     height: { "@id": "as:height", "@type": "xsd:nonNegativeInteger" },
+    // conversation (server/conversation/, docs/vocabulary.md)
+    React: "harmony:React",
+    Unreact: "harmony:Unreact",
+    Pin: "harmony:Pin",
+    Unpin: "harmony:Unpin",
+    inReplyTo: { "@id": "as:inReplyTo", "@type": "@id" },
+    thread: { "@id": "harmony:thread", "@type": "@id" },
+    removes: { "@id": "harmony:removes", "@type": "@id", "@container": "@set" },
   };
   return { "@context": terms };
 }

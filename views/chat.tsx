@@ -3,6 +3,8 @@ import type { ChannelInfo, CommunityInfo, MessageView, ProfileInfo } from "../se
 import { Page } from "./layout.tsx";
 import { Avatar, displayName, MessageItem, type Viewer } from "./parts.tsx";
 import { JoinByCredential } from "./credentials.tsx";
+import type { ExtrasMap } from "../server/conversation/model.ts";
+import { EmojiPicker, threadPathOf } from "./conversation.tsx";
 
 export interface ChatData {
   community: CommunityInfo;
@@ -17,6 +19,13 @@ export interface ChatData {
   memberCount: number;
   viewer: Viewer | null;
   csrfToken: string | null;
+  /** Conversation (issue 5): reactions, pins, threads and quotes of the messages shown. */
+  extras?: ExtrasMap;
+  /** A permalink: the message to highlight and scroll to, and whether newer messages were left out. */
+  highlight?: string | null;
+  hasNewer?: boolean;
+  /** A thread page: its root (the messages are its replies). */
+  thread?: MessageView | null;
 }
 
 export function ChannelList(props: { channels: ChannelInfo[]; current: string | null }) {
@@ -141,10 +150,14 @@ export function OlderMessages(props: {
   cursor: string | null;
   profiles: Map<string, ProfileInfo>;
   viewer: Viewer | null;
+  extras?: ExtrasMap;
+  highlight?: string | null;
+  /** In a thread: no paging, no "beginning of the channel". */
+  inThread?: boolean;
 }) {
   return (
     <>
-      {props.cursor
+      {props.inThread ? null : props.cursor
         ? (
           <button
             type="button"
@@ -158,13 +171,27 @@ export function OlderMessages(props: {
         )
         : <p class="channel-start">This is the beginning of the channel.</p>}
       {props.messages.map((m) => (
-        <MessageItem message={m} author={props.profiles.get(m.author)} viewer={props.viewer} />
+        <MessageItem
+          message={m}
+          author={props.profiles.get(m.author)}
+          viewer={props.viewer}
+          extras={props.extras?.get(m.id)}
+          profiles={props.profiles}
+          highlight={props.highlight === m.id}
+        />
       ))}
     </>
   );
 }
 
-function Composer(props: { channel: ChannelInfo; viewer: Viewer | null; community: CommunityInfo }) {
+function Composer(
+  props: {
+    channel: ChannelInfo;
+    viewer: Viewer | null;
+    community: CommunityInfo;
+    thread?: MessageView | null;
+  },
+) {
   const { channel, viewer } = props;
   if (!viewer) {
     return (
@@ -190,14 +217,26 @@ function Composer(props: { channel: ChannelInfo; viewer: Viewer | null; communit
     );
   }
   return (
-    <form id="composer" class="composer" data-channel-id={channel.id} data-channel-iri={channel.iri}>
+    <form
+      id="composer"
+      class="composer"
+      data-channel-id={channel.id}
+      data-channel-iri={channel.iri}
+      data-thread={props.thread?.id}
+    >
+      <p class="replying-to" id="replying-to" hidden>
+        Replying to <strong class="replying-author"></strong> <span class="replying-excerpt"></span>{" "}
+        <button type="button" class="link-button" data-action="cancel-reply" aria-label="Cancel reply">
+          Cancel
+        </button>
+      </p>
       <label for="composer-input" class="visually-hidden">Message #{channel.name}</label>
       <textarea
         id="composer-input"
         name="content"
         rows={1}
         maxlength={4000}
-        placeholder={`Message #${channel.name}`}
+        placeholder={props.thread ? "Reply in thread" : `Message #${channel.name}`}
         autocomplete="off"
       >
       </textarea>
@@ -238,6 +277,8 @@ export function ChatPage(props: ChatData) {
           data-channel-id={channel.id}
           data-channel-iri={channel.iri}
           data-revision={String(props.revision)}
+          data-thread-root={props.thread?.id}
+          data-highlight={props.highlight ?? undefined}
         >
           <header class="channel-header">
             <button
@@ -253,7 +294,19 @@ export function ChatPage(props: ChatData) {
               <span class="hash" aria-hidden="true">#</span>
               {channel.name}
             </h2>
-            {channel.topic ? <p class="topic">{channel.topic}</p> : null}
+            {props.thread
+              ? (
+                <p class="topic">
+                  Thread · <a href={`/channels/${channel.id}`}>back to #{channel.name}</a>
+                </p>
+              )
+              : channel.topic
+              ? <p class="topic">{channel.topic}</p>
+              : null}
+            <nav class="channel-links" aria-label="Channel views">
+              <a href={`/channels/${channel.id}/threads`}>Threads</a>
+              <a href={`/channels/${channel.id}/pins`}>Pins</a>
+            </nav>
             <button
               type="button"
               class="toggle"
@@ -265,15 +318,41 @@ export function ChatPage(props: ChatData) {
             </button>
           </header>
           <section class="messages" id="messages" aria-label={`Messages in #${channel.name}`} tabindex={0}>
+            {props.thread
+              ? (
+                <MessageItem
+                  message={props.thread}
+                  author={props.profiles.get(props.thread.author)}
+                  viewer={viewer}
+                  extras={props.extras?.get(props.thread.id)}
+                  profiles={props.profiles}
+                />
+              )
+              : null}
+            {props.thread
+              ? (
+                <p class="thread-start">
+                  <a href={threadPathOf(channel.id, props.thread.id)}>Thread</a>{" "}
+                  · replies stay in this thread.
+                </p>
+              )
+              : null}
             <OlderMessages
               channelId={channel.id}
               messages={props.messages}
-              cursor={props.olderCursor}
+              cursor={props.thread ? null : props.olderCursor}
               profiles={props.profiles}
               viewer={viewer}
+              extras={props.extras}
+              highlight={props.highlight}
+              inThread={!!props.thread}
             />
+            {props.hasNewer
+              ? <a class="jump-present" href={`/channels/${channel.id}`}>Jump to the newest messages</a>
+              : null}
           </section>
-          <Composer channel={channel} viewer={viewer} community={props.community} />
+          <Composer channel={channel} viewer={viewer} community={props.community} thread={props.thread} />
+          <EmojiPicker />
         </main>
         <MemberList members={props.members} count={props.memberCount} />
       </div>

@@ -48,7 +48,27 @@ function emphasis(escaped: string): string {
     .replace(/\|\|(?=\S)([\s\S]*?\S)\|\|/g, '<span class="spoiler" tabindex="0">$1</span>');
 }
 
-function inline(text: string): string {
+/** Options of renderMarkdown. */
+export interface MarkdownOptions {
+  /** This instance's origin: its message permalinks become links to the message, in the same tab. */
+  localOrigin?: string;
+}
+
+const permalinkPath = /^\/channels\/[a-z2-7]{10}\/messages\/[0-9a-f-]{36}$/;
+
+/** A permalink of this instance (`{origin}/channels/{id}/messages/{uuid}`) as a local path, or null. */
+export function localPermalink(url: string, localOrigin: string | undefined): string | null {
+  if (!localOrigin) return null;
+  try {
+    const parsed = new URL(url);
+    if (parsed.origin !== localOrigin || parsed.search || !permalinkPath.test(parsed.pathname)) return null;
+    return parsed.pathname;
+  } catch {
+    return null;
+  }
+}
+
+function inline(text: string, options: MarkdownOptions = {}): string {
   const store: string[] = [];
   let work = text.replace(/`([^`\n]+)`/g, (_, code) => hold(store, `<code>${escapeHtml(code)}</code>`));
   work = work.replace(/\[([^\]\n]{1,200})\]\(([^)\s]{1,2000})\)/g, (whole, label, url) => {
@@ -57,6 +77,13 @@ function inline(text: string): string {
   });
   // deno-lint-ignore no-control-regex -- placeholders are control characters on purpose
   work = work.replace(/\b(https?:\/\/[^\s<>"'\u0000]+[^\s<>"'.,;:!?)\]\u0000])/g, (url) => {
+    const local = localPermalink(url, options.localOrigin);
+    if (local) {
+      return hold(
+        store,
+        `<a class="message-link" href="${escapeHtml(local)}" title="${escapeHtml(url)}">↪ message</a>`,
+      );
+    }
     const href = safeHref(url);
     return href ? hold(store, link(href, escapeHtml(url))) : url;
   });
@@ -64,7 +91,7 @@ function inline(text: string): string {
 }
 
 /** Renders message content to HTML that is safe to insert as-is. */
-export function renderMarkdown(content: string): string {
+export function renderMarkdown(content: string, options: MarkdownOptions = {}): string {
   const blocks: string[] = [];
   // deno-lint-ignore no-control-regex -- placeholders are control characters on purpose
   const fenced = content.replace(/[\u0000\u0001]/g, "").replace(
@@ -81,11 +108,11 @@ export function renderMarkdown(content: string): string {
   for (const line of fenced.split("\n")) {
     const quoted = /^>\s?(.*)$/.exec(line);
     if (quoted) {
-      quote.push(inline(quoted[1]));
+      quote.push(inline(quoted[1], options));
       continue;
     }
     flushQuote();
-    out.push(inline(line));
+    out.push(inline(line, options));
   }
   flushQuote();
   const html = out.join("<br>").replace(/<br>(<blockquote>)/g, "$1").replace(/(<\/blockquote>)<br>/g, "$1");

@@ -2,6 +2,8 @@ import { raw } from "hono/html";
 import { renderMarkdown } from "./markdown.ts";
 import type { MessageView, ProfileInfo, Role } from "../server/model.ts";
 import { Attachments } from "./files.tsx";
+import type { MessageExtras } from "../server/conversation/model.ts";
+import { channelIdOf, ConversationActions, MessageConversation, ReplyQuoteLink } from "./conversation.tsx";
 
 export interface Viewer {
   did: string;
@@ -63,8 +65,14 @@ export function MessageItem(props: {
   message: MessageView;
   author: ProfileInfo | null | undefined;
   viewer: Viewer | null;
+  /** Reactions, pin, thread and reply quote (conversation, issue 5). */
+  extras?: MessageExtras;
+  /** Profiles, for the author of a quoted message. */
+  profiles?: Map<string, ProfileInfo>;
+  /** The message a permalink points at. */
+  highlight?: boolean;
 }) {
-  const { message, viewer } = props;
+  const { message, viewer, extras } = props;
   const mine = viewer?.did === message.author;
   const moderator = viewer?.role === "admin" || viewer?.role === "owner";
   // A reply from the fediverse is changed only by its author, on their own server.
@@ -73,8 +81,9 @@ export function MessageItem(props: {
   const canDelete = local && ((mine && viewer?.role !== null) || moderator);
   return (
     <article
-      class="message"
+      class={`message${extras?.pinned ? " pinned" : ""}${props.highlight ? " highlighted" : ""}`}
       id={messageDomId(message.id)}
+      data-thread={message.thread ?? undefined}
       data-id={message.id}
       data-author={message.author}
       data-lamport={String(message.lamport)}
@@ -104,22 +113,28 @@ export function MessageItem(props: {
             )}
           <time datetime={message.published}>{message.published.slice(0, 16).replace("T", " ")}</time>
           {message.updated ? <span class="edited" title={`edited ${message.updated}`}>(edited)</span> : null}
+          {extras?.pinned ? <span class="pin-badge" title="pinned" aria-label="pinned">📌</span> : null}
         </header>
-        <div class="content">{raw(renderMarkdown(message.content))}</div>
+        {extras?.replyTo
+          ? (
+            <ReplyQuoteLink
+              quote={extras.replyTo}
+              channelId={channelIdOf(message.channel)}
+              author={extras.replyTo.author ? props.profiles?.get(extras.replyTo.author) : null}
+            />
+          )
+          : null}
+        <div class="content">{raw(renderMarkdown(message.content, { localOrigin: extras?.origin }))}</div>
         <Attachments message={message} />
+        <MessageConversation message={message} extras={extras} viewer={viewer} />
       </div>
-      {canEdit || canDelete
-        ? (
-          <div class="message-actions">
-            {canEdit
-              ? <button type="button" data-action="edit" aria-label="Edit message">Edit</button>
-              : null}
-            {canDelete
-              ? <button type="button" data-action="delete" aria-label="Delete message">Delete</button>
-              : null}
-          </div>
-        )
-        : null}
+      <div class="message-actions">
+        <ConversationActions message={message} extras={extras} viewer={viewer} />
+        {canEdit ? <button type="button" data-action="edit" aria-label="Edit message">Edit</button> : null}
+        {canDelete
+          ? <button type="button" data-action="delete" aria-label="Delete message">Delete</button>
+          : null}
+      </div>
     </article>
   );
 }

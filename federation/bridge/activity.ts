@@ -21,10 +21,23 @@ export const actionOf: Record<string, string> = {
   Create: "post",
   Update: "edit",
   Delete: "delete",
+  React: "react",
+  Unreact: "react",
+  Pin: "pin",
+  Unpin: "pin",
   Sync: "sync",
 };
 
-const typeOf: Record<OpDocument["type"], string> = { Message: "Create", Update: "Update", Delete: "Delete" };
+const typeOf: Record<OpDocument["type"], string> = {
+  Message: "Create",
+  Update: "Update",
+  Delete: "Delete",
+  // Reactions and pins (server/conversation/) travel under their own Harmony names.
+  React: "React",
+  Unreact: "Unreact",
+  Pin: "Pin",
+  Unpin: "Unpin",
+};
 
 export interface BridgeActivity {
   "@context": string[];

@@ -54,6 +54,10 @@ const kindOfType: Record<string, OpDocument["type"]> = {
   Create: "Message",
   Update: "Update",
   Delete: "Delete",
+  React: "React",
+  Unreact: "Unreact",
+  Pin: "Pin",
+  Unpin: "Unpin",
 };
 
 const SWEEP_MS = 60_000;

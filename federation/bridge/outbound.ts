@@ -19,9 +19,9 @@ import { invoke } from "../../server/capabilities/zcap.ts";
 import type { Harmony } from "../../server/harmony.ts";
 import { actorOf, isRedacted, type OpDocument, opIdOf } from "../../server/oplog.ts";
 import { isBanned } from "../../server/moderation/guard.ts";
-import { versionVector } from "../../server/replication.ts";
+import { REPLICATED_KINDS, versionVector } from "../../server/replication.ts";
 import { verifySigned } from "../../server/signed.ts";
-import { type BridgeActivity, operationActivity, syncActivity } from "./activity.ts";
+import { actionOf, type BridgeActivity, operationActivity, syncActivity } from "./activity.ts";
 import { channelSigner } from "./signing.ts";
 import { checkPeerAddress } from "./addresses.ts";
 
@@ -126,7 +126,7 @@ class LinkLoop {
       const ops = await this.h.db.select().from(opLog).where(and(
         eq(opLog.channel, this.link.channel),
         gt(opLog.position, after),
-        inArray(opLog.kind, ["Message", "Update", "Delete"]),
+        inArray(opLog.kind, [...REPLICATED_KINDS]),
         // The peer made these itself: it has them.
         ne(opLog.origin, peerOrigin),
       )).orderBy(asc(opLog.position)).limit(BATCH);
@@ -189,8 +189,8 @@ class LinkLoop {
       };
       for (const { envelope, document } of reply.ops ?? []) {
         const kind = (document as { type?: string })?.type;
-        if (kind !== "Message" && kind !== "Update" && kind !== "Delete") continue;
-        if (!grant.actions.includes(actionFor(kind))) continue;
+        if (!(REPLICATED_KINDS as readonly unknown[]).includes(kind)) continue;
+        if (!grant.actions.includes(actionFor(kind!))) continue;
         const author = isRedacted(document) ? document.actor : actorOf(document as OpDocument);
         if (await isBanned(this.h, author)) {
           console.warn(
@@ -209,7 +209,7 @@ class LinkLoop {
             });
             continue;
           }
-          const doc = await verifySigned(kind, document) as OpDocument;
+          const doc = await verifySigned(kind as OpDocument["type"], document) as OpDocument;
           await this.h.ops.submit({ doc, opId: await opIdOf(doc), channel: this.link.channel, envelope });
         } catch (error) {
           console.warn(
@@ -270,8 +270,18 @@ class LinkLoop {
 }
 
 function actionFor(kind: string): string {
-  return kind === "Message" ? "post" : kind === "Update" ? "edit" : "delete";
+  return actionOf[kindToType[kind as OpDocument["type"]] ?? ""] ?? "delete";
 }
+
+const kindToType: Record<OpDocument["type"], string> = {
+  Message: "Create",
+  Update: "Update",
+  Delete: "Delete",
+  React: "React",
+  Unreact: "Unreact",
+  Pin: "Pin",
+  Unpin: "Unpin",
+};
 
 /** Runs a loop per installed link; adds and drops loops as links change. */
 export class BridgeDeliveries {

@@ -17,6 +17,7 @@ export const ACTIONS = {
   ban: "ban DIDs",
   "slow-mode": "set slow mode",
   "view-audit": "read the moderation log in full",
+  pin: "pin messages",
   // administration
   "manage-channels": "manage channels",
   "manage-invites": "manage invites",
@@ -37,7 +38,16 @@ export function isAction(value: unknown): value is Action {
 }
 
 const MEMBER: Action[] = ["read", "post", "react", "edit-own", "delete-own"];
-const MODERATOR: Action[] = [...MEMBER, "delete-any", "kick", "timeout", "ban", "slow-mode", "view-audit"];
+const MODERATOR: Action[] = [
+  ...MEMBER,
+  "delete-any",
+  "kick",
+  "timeout",
+  "ban",
+  "slow-mode",
+  "view-audit",
+  "pin",
+];
 const ADMIN: Action[] = [
   ...MODERATOR,
   "manage-channels",

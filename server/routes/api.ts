@@ -57,6 +57,7 @@ import { recoveryApiRoutes } from "../recovery/routes.ts";
 import { moderationApiRoutes, optionalBody } from "../moderation/routes.tsx";
 import { dmApiRoutes } from "../dms/routes.tsx";
 import { filesApiRoutes } from "../files/routes.tsx";
+import { conversationApiRoutes } from "../conversation/routes.tsx";
 import { recordFirstSeen } from "../moderation/guard.ts";
 import { sessionCookieName } from "./middleware.ts";
 import { liveStream } from "./live.ts";
@@ -450,6 +451,8 @@ export function apiRoutes(): Hono<AppEnv> {
   api.route("/", dmApiRoutes());
   // ---- files (server/files)
   api.route("/", filesApiRoutes());
+  // ---- reactions, pins, threads (server/conversation)
+  api.route("/", conversationApiRoutes());
 
   // ---- credentials (server/credentials/)
   api.get("/credentials", async (c) => {

@@ -52,6 +52,8 @@ import { sessionCookieName } from "./middleware.ts";
 import { moderationWebRoutes } from "../moderation/routes.tsx";
 import { dmWebRoutes } from "../dms/routes.tsx";
 import { filesWebRoutes } from "../files/routes.tsx";
+import { conversationWebRoutes } from "../conversation/routes.tsx";
+import { extrasFor } from "../conversation/store.ts";
 
 type C = Context<AppEnv>;
 
@@ -182,6 +184,7 @@ export function webRoutes(): Hono<AppEnv> {
         memberCount={members.length}
         viewer={viewer}
         csrfToken={csrfOf(c)}
+        extras={await extrasFor(h, page.messages, actor.did)}
       />,
     );
   });
@@ -197,6 +200,7 @@ export function webRoutes(): Hono<AppEnv> {
         cursor={page.before}
         profiles={(await h.snapshot()).profiles}
         viewer={await viewerOf(c)}
+        extras={await extrasFor(h, page.messages, c.get("actor").did)}
       />,
     );
   });
@@ -213,9 +217,18 @@ export function webRoutes(): Hono<AppEnv> {
         const { message } = event;
         if (message.deleted) return { kind: "deleted", id: messageDomId(message.id) };
         const profiles = (await h.snapshot()).profiles;
-        const html = (<MessageItem message={message} author={profiles.get(message.author)} viewer={viewer} />)
-          .toString();
-        return { kind: event.kind, id: messageDomId(message.id), html };
+        const extras = (await extrasFor(h, [message], actor.did)).get(message.id);
+        const html = (
+          <MessageItem
+            message={message}
+            author={profiles.get(message.author)}
+            viewer={viewer}
+            extras={extras}
+            profiles={profiles}
+          />
+        ).toString();
+        // A thread reply goes to its thread's page, not the channel's timeline.
+        return { kind: event.kind, id: messageDomId(message.id), html, thread: message.thread ?? null };
       },
       catchUp: (since) => changesSince(h.db, channel.iri, since),
       latest: () => latestRevision(h.db, channel.iri),
@@ -491,6 +504,7 @@ export function webRoutes(): Hono<AppEnv> {
   web.route("/", moderationWebRoutes());
   web.route("/", dmWebRoutes());
   web.route("/", filesWebRoutes());
+  web.route("/", conversationWebRoutes());
 
   return web;
 }

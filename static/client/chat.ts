@@ -6,6 +6,14 @@ import { signDelete, signMessage, signUpdate } from "../../server/documents.ts";
 import { api, RequestError, toast } from "./http.ts";
 import { currentSigner } from "./keystore.ts";
 import { initUploads } from "./upload.ts";
+import {
+  belongsHere,
+  clearReply,
+  composerRefs,
+  handleConversationClick,
+  initConversation,
+  threadSeen,
+} from "./conversation.ts";
 
 declare const htmx: { process(element: Element): void } | undefined;
 
@@ -73,12 +81,15 @@ function connectLive(main: HTMLElement, list: HTMLElement): void {
       document.getElementById(data.id)?.remove();
       return;
     }
+    // Thread replies show on their thread's page only (their root shows the count).
+    if (!belongsHere(main, data)) return;
     const el = fragment(data.html);
     if (!el) return;
     formatTimes(el);
     upsert(list, el);
     if (typeof htmx !== "undefined") htmx.process(el);
     if (stick) list.scrollTop = list.scrollHeight;
+    if (data.thread && data.kind === "created") threadSeen(main);
   });
   source.addEventListener("reset", () => {
     source.close();
@@ -116,10 +127,11 @@ function setupComposer(form: HTMLFormElement): void {
         content,
         undefined,
         undefined,
-        attachments,
+        { ...composerRefs(form), attachment: attachments },
       );
       await api("POST", `/channels/${form.dataset.channelId}/messages`, { message });
       uploads.clear();
+      clearReply();
       input.value = "";
       input.style.height = "";
     } catch (e) {
@@ -206,9 +218,11 @@ export function initChatPage(): void {
   const main = document.getElementById("main")!;
   const list = document.getElementById("messages")!;
   formatTimes(document);
-  list.scrollTop = list.scrollHeight;
+  if (!main.dataset.highlight) list.scrollTop = list.scrollHeight;
   document.body.addEventListener("htmx:afterSwap", () => formatTimes(list));
-  list.addEventListener("click", (event) => {
+  initConversation(main, list);
+  document.getElementById("main")!.addEventListener("click", (event) => {
+    if (handleConversationClick(event)) return;
     const button = (event.target as HTMLElement).closest<HTMLButtonElement>("button[data-action]");
     const article = button?.closest<HTMLElement>("article.message");
     if (!button || !article) return;
