@@ -8,7 +8,7 @@ import { badRequest, conflict, invalid, notFound, unauthorized } from "./errors.
 import type { Harmony } from "./harmony.ts";
 import { ConfigError } from "./config.ts";
 import { communityKey } from "./capabilities/communityKey.ts";
-import { grantOwnership, ownerCapability, writeAuthority } from "./authority/grants.ts";
+import { grantOwnership, ownerCapability, upgradeRootGrants, writeAuthority } from "./authority/grants.ts";
 import { ensureBuiltInRoles } from "./authority/store.ts";
 import { randomToken, sha256Hex, shortId } from "./ids.ts";
 import type { Actor, AdmissionPolicy, CommunityInfo } from "./model.ts";
@@ -101,6 +101,8 @@ export async function bootstrap(h: Harmony): Promise<{ claimToken: string | null
   // The community key signs capabilities: make sure it exists before any transaction needs it.
   await communityKey(h);
   await writeAuthority(h, (tx) => ensureBuiltInRoles(h, tx));
+  // Root grants made before a release added actions to the owner's or the member role.
+  await upgradeRootGrants(h);
   await migrateAdmission(h);
   if (owner && !(await getCommunity(h)).owner) {
     // HARMONY_OWNER names the owner of an instance nobody has claimed yet.

@@ -341,3 +341,41 @@ registerIdentityMover("authority", async (tx, h, from, to) => {
     await storeHeld(h, tx, capability, { delegatedBy, role: c.role });
   }
 });
+
+/**
+ * When a release adds actions to the owner's or the member role (a new
+ * feature's action, like "pin"), capabilities granted from the root before it
+ * lack them. At start-up each such holder gets a new root grant with the
+ * role's current actions. The old grant stays valid, since chains others hold
+ * may run through it; authorize() accepts whichever covers the action.
+ * Delegations members signed (admins, moderators, custom roles) cannot be
+ * widened by the server: they gain new actions when the role is assigned again.
+ */
+export async function upgradeRootGrants(h: Harmony): Promise<number> {
+  const key = await communityKey(h);
+  const state = await authorityState(h);
+  const builtIn = new Map<string, readonly Action[]>([
+    [h.iris.role("owner"), BUILT_IN_ROLES.owner.actions],
+    [h.iris.role("member"), BUILT_IN_ROLES.member.actions],
+  ]);
+  const now = Date.now();
+  const current = [...state.byId.values()].filter((c) =>
+    !c.revoked && c.delegatedBy === key.did && c.role !== null && builtIn.has(c.role) &&
+    c.target === h.iris.communityTarget && Date.parse(c.expires) > now
+  );
+  const upgrades: Array<{ holder: string; role: string; actions: readonly Action[] }> = [];
+  for (const [holder, held] of Map.groupBy(current, (c) => `${c.holder} ${c.role}`)) {
+    const role = held[0].role!;
+    const wanted = builtIn.get(role)!;
+    const covered = held.some((c) => wanted.every((a) => c.actions.includes(a)));
+    if (!covered) upgrades.push({ holder: holder.split(" ")[0], role, actions: wanted });
+  }
+  if (upgrades.length === 0) return 0;
+  const grants = await Promise.all(upgrades.map((u) => rootGrant(h, u.holder, u.actions)));
+  await writeAuthority(h, async (tx) => {
+    for (const [i, capability] of grants.entries()) {
+      await storeHeld(h, tx, capability, { delegatedBy: key.did, role: upgrades[i].role });
+    }
+  });
+  return upgrades.length;
+}
