@@ -60,6 +60,8 @@ export const messageIndex = sqliteTable(
     deleted: integer("deleted", { mode: "boolean" }).notNull().default(false),
     /** Per-channel change counter: bumped on every create, edit and delete. */
     revision: integer("revision").notNull(),
+    /** The message's attachments (JSON), or null when it has none. */
+    attachments: text("attachments"),
   },
   (t) => [
     index("message_index_order").on(t.channel, t.lamport, t.author, t.id),
@@ -240,3 +242,21 @@ export const auditLog = sqliteTable(
   },
   (t) => [uniqueIndex("audit_log_evidence").on(t.evidenceKey)],
 );
+
+// --- search (issue 5)
+
+/**
+ * The documents of the full-text index (server/search/): one row per
+ * message that is not deleted, kept in step with message_index by triggers
+ * (db/migrations/*_search_sql.sql). `key` is the index's rowid: the
+ * message's published time in milliseconds times 2^20, plus a counter
+ * among messages of the same millisecond, so newest-first is rowid order
+ * and dates are rowid ranges. `meta` holds the filter tokens (channel,
+ * author, has:link, has:file) the `message_fts` table indexes beside the
+ * text. Derived: rebuilt by server/indexes.ts.
+ */
+export const searchDocs = sqliteTable("search_docs", {
+  key: integer("key").primaryKey(),
+  messageId: text("message_id").notNull().unique(),
+  meta: text("meta").notNull(),
+});

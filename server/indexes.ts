@@ -9,6 +9,7 @@ import { actorOf, isRedacted, type OpDocument, opIdOf, type RedactedOp, targetOf
 import { isRemoteOp, type RemoteOpDocument, remoteOpId } from "./remoteMessages.ts";
 import { AS, H, RDF } from "./vocab.ts";
 import { rebuildAuditLog } from "./audit/log.ts";
+import { clearSearchIndex } from "./search/rebuild.ts";
 
 type MessageRow = typeof messageIndex.$inferInsert;
 type OpRow = typeof opLog.$inferInsert;
@@ -41,6 +42,9 @@ async function insertAll<T extends Record<string, unknown>>(
 }
 
 export async function rebuildIndexes(q: Queryable): Promise<{ messages: number; operations: number }> {
+  // The search index follows message_index through triggers: emptied first, it is refilled
+  // row by row as the messages are inserted below (server/search/rebuild.ts).
+  await clearSearchIndex(q);
   await q.delete(messageIndex);
   await q.delete(opLog);
 

@@ -3,6 +3,7 @@ import type { ChannelInfo, CommunityInfo, MessageView, ProfileInfo } from "../se
 import { Page } from "./layout.tsx";
 import { Avatar, displayName, MessageItem, type Viewer } from "./parts.tsx";
 import { JoinByCredential } from "./credentials.tsx";
+import { SearchBox } from "./search.tsx";
 
 export interface ChatData {
   community: CommunityInfo;
@@ -241,6 +242,7 @@ export function ChatPage(props: ChatData) {
               {channel.name}
             </h2>
             {channel.topic ? <p class="topic">{channel.topic}</p> : null}
+            <SearchBox />
             <button
               type="button"
               class="toggle"

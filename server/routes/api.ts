@@ -55,6 +55,7 @@ import { stateHash, versionVector } from "../replication.ts";
 
 import { recoveryApiRoutes } from "../recovery/routes.ts";
 import { moderationApiRoutes, optionalBody } from "../moderation/routes.tsx";
+import { searchApiRoutes } from "../search/routes.tsx";
 import { recordFirstSeen } from "../moderation/guard.ts";
 import { sessionCookieName } from "./middleware.ts";
 import { liveStream } from "./live.ts";
@@ -440,6 +441,7 @@ export function apiRoutes(): Hono<AppEnv> {
   api.route("/", recoveryApiRoutes());
   // ---- moderation and the audit log (server/moderation, server/audit)
   api.route("/", moderationApiRoutes());
+  api.route("/", searchApiRoutes());
 
   // ---- credentials (server/credentials/)
   api.get("/credentials", async (c) => {

@@ -50,6 +50,7 @@ import { installBridge, listBridges, offerBridge, revokeBridge } from "../bridge
 import { liveStream } from "./live.ts";
 import { sessionCookieName } from "./middleware.ts";
 import { moderationWebRoutes } from "../moderation/routes.tsx";
+import { searchWebRoutes } from "../search/routes.tsx";
 
 type C = Context<AppEnv>;
 
@@ -487,6 +488,7 @@ export function webRoutes(): Hono<AppEnv> {
     return "Role deleted.";
   });
   web.route("/", moderationWebRoutes());
+  web.route("/", searchWebRoutes());
 
   return web;
 }
