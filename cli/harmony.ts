@@ -20,6 +20,7 @@ import { recoveryCommands } from "./commands/recovery.ts";
 import { authorityCommands } from "./commands/authority.ts";
 import { credentialCommands } from "./commands/credentials.ts";
 import { moderationCommands } from "./commands/moderation.ts";
+import { searchCommands } from "./commands/search.ts";
 
 export const commands: Command[] = [
   ...identityCommands,
@@ -31,6 +32,7 @@ export const commands: Command[] = [
   ...authorityCommands,
   ...credentialCommands,
   ...moderationCommands,
+  ...searchCommands,
 ];
 
 const GLOBAL_OPTIONS: OptionName[] = ["server", "identity", "help"];

@@ -36,6 +36,7 @@ export const OPTIONS = {
   "rate-limit": "value",
   raid: "value",
   "min-age": "value",
+  cursor: "value",
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;
