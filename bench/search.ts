@@ -22,7 +22,7 @@
  * inserting them (the triggers), the time of a full rebuild (the back-fill
  * an upgraded instance runs), and the size of the index.
  *
- *   deno run -A bench/search.ts [--messages 1000000] [--queries 100]
+ *   deno run -A bench/search.ts [--messages 1000000] [--queries 200]
  */
 import { hex } from "@scure/base";
 import { drizzle } from "drizzle-orm/libsql";
@@ -40,7 +40,7 @@ import type { Actor } from "../server/model.ts";
 import { rebuildSearchIndex } from "../server/search/rebuild.ts";
 import { search } from "../server/search/search.ts";
 import { AS, H, HARMONY_CONTEXT_URL, RDF, RDF_JSON } from "../server/vocab.ts";
-import { progress, repoRoot, summarize } from "./lib.ts";
+import { type Machine, machine, progress, repoRoot, summarize } from "./lib.ts";
 
 const GENERATOR_VERSION = 1;
 export const SEARCH_ORIGIN = "http://search.bench.harmony.test";
@@ -96,7 +96,28 @@ const COMMON = (
   "test fix issue bug channel message update version change right want way any well back after first " +
   "code docs link merge branch review tomorrow today week please sure maybe lunch meeting"
 ).split(" ");
-const ONSETS = ["b", "c", "d", "f", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "w", "z", "br", "st", "tr"];
+const ONSETS = [
+  "b",
+  "c",
+  "d",
+  "f",
+  "g",
+  "h",
+  "k",
+  "l",
+  "m",
+  "n",
+  "p",
+  "r",
+  "s",
+  "t",
+  "v",
+  "w",
+  "z",
+  "br",
+  "st",
+  "tr",
+];
 const VOWELS = ["a", "e", "i", "o", "u", "ai", "ea", "ou"];
 const CODAS = ["", "", "n", "r", "s", "t", "l", "m", "nd", "st"];
 
@@ -109,7 +130,9 @@ export function vocabulary(size: number): string[] {
   while (words.length < size) {
     const syllables = 2 + Math.floor(next() * 2);
     let w = "";
-    for (let s = 0; s < syllables; s++) w += pick(ONSETS) + pick(VOWELS) + (s === syllables - 1 ? pick(CODAS) : "");
+    for (let s = 0; s < syllables; s++) {
+      w += pick(ONSETS) + pick(VOWELS) + (s === syllables - 1 ? pick(CODAS) : "");
+    }
     if (!seen.has(w)) {
       seen.add(w);
       words.push(w);
@@ -161,14 +184,18 @@ async function sizes(url: string): Promise<SearchDatabase["size"]> {
       fileMiB: sum(() => true),
       indexMiB: sum((n) => n.startsWith("message_fts")),
       searchDocsMiB: sum((n) => n === "search_docs" || n.startsWith("sqlite_autoindex_search_docs")),
-      messageIndexMiB: sum((n) => n === "message_index" || n.startsWith("message_index_") || n === "sqlite_autoindex_message_index_1"),
+      messageIndexMiB: sum((n) =>
+        n === "message_index" || n.startsWith("message_index_") || n === "sqlite_autoindex_message_index_1"
+      ),
     };
   } finally {
     client.close();
   }
 }
 
-export async function ensureSearchDatabase(options: SearchBuildOptions = defaultBuild): Promise<SearchDatabase> {
+export async function ensureSearchDatabase(
+  options: SearchBuildOptions = defaultBuild,
+): Promise<SearchDatabase> {
   const cacheDir = `${repoRoot}/bench/.cache`;
   await Deno.mkdir(cacheDir, { recursive: true });
   const key = await cacheKey(options);
@@ -184,7 +211,9 @@ export async function ensureSearchDatabase(options: SearchBuildOptions = default
   for await (const e of Deno.readDir(cacheDir)) {
     if (e.name.startsWith("search-")) await Deno.remove(`${cacheDir}/${e.name}`);
   }
-  progress(`search: building a database of ${options.messages.toLocaleString("en")} messages (cached afterwards)`);
+  progress(
+    `search: building a database of ${options.messages.toLocaleString("en")} messages (cached afterwards)`,
+  );
   const building = `${path}.building`;
   // A child process builds it, so every libSQL lock is released before the benchmark opens it.
   const { success } = await new Deno.Command(Deno.execPath(), {
@@ -239,7 +268,10 @@ async function buildSearchDatabase(building: string, options: SearchBuildOptions
       }
       // Profiles (as server/profiles.ts writes them), so from: finds members by name.
       const g = instance.harmony.iris.profiles;
-      const dids = Array.from({ length: options.members }, (_, n) => `did:key:z6MkBench${String(n).padStart(6, "0")}`);
+      const dids = Array.from(
+        { length: options.members },
+        (_, n) => `did:key:z6MkBench${String(n).padStart(6, "0")}`,
+      );
       const when = new Date(START).toISOString();
       const proof = JSON.stringify({
         type: "DataIntegrityProof",
@@ -316,7 +348,8 @@ async function buildSearchDatabase(building: string, options: SearchBuildOptions
       );
     }
     await client.execute({
-      sql: `INSERT INTO message_index (id, channel, lamport, author, content, published, deleted, revision, attachments)
+      sql:
+        `INSERT INTO message_index (id, channel, lamport, author, content, published, deleted, revision, attachments)
         VALUES ${Array(n).fill("(?, ?, ?, ?, ?, ?, 0, ?, ?)").join(", ")}`,
       args: rows,
     });
@@ -335,7 +368,10 @@ async function buildSearchDatabase(building: string, options: SearchBuildOptions
   await client.execute("INSERT INTO message_fts (message_fts) VALUES ('optimize')");
   await client.execute("PRAGMA wal_checkpoint(TRUNCATE)");
   client.close();
-  await Deno.writeTextFile(`${building}.json`, JSON.stringify({ owner, build: { insertSeconds, rebuildSeconds } }));
+  await Deno.writeTextFile(
+    `${building}.json`,
+    JSON.stringify({ owner, build: { insertSeconds, rebuildSeconds } }),
+  );
 }
 
 // ---- the benchmark
@@ -349,6 +385,7 @@ export interface KindResult {
 }
 
 export interface SearchBenchResult {
+  machine: Machine;
   messages: number;
   database: SearchDatabase;
   kinds: KindResult[];
@@ -361,6 +398,7 @@ export async function benchSearch(
   database: SearchDatabase,
   options: { queries: number; warmup: number; httpQueries: number },
 ): Promise<SearchBenchResult> {
+  const machineInfo = machine();
   const config = loadConfig({ PORT: "0", HARMONY_ORIGIN: SEARCH_ORIGIN, DATABASE_URL: database.url });
   const instance = await startInstance(config, { log: () => {} });
   try {
@@ -378,6 +416,7 @@ export async function benchSearch(
     const next = random(1234);
     const pick = (from: number, to: number) => words[from + Math.floor(next() * (to - from))];
     const publicChannels = channels.filter((c) => c.visibility === "public");
+    const topLong = words.slice(0, 60).filter((w) => w.length >= 4 && /^[a-z]+$/.test(w));
     // Adjacent word pairs that occur: from real messages.
     const samples = (await client.execute(
       "SELECT content FROM message_index WHERE rowid % 997 = 0 AND content LIKE '% % %' LIMIT 400",
@@ -404,23 +443,47 @@ export async function benchSearch(
       {
         kind: "in: + word",
         actor: visitor,
-        query: () => `in:#${publicChannels[Math.floor(next() * publicChannels.length)].name} ${pick(0, 500)} `,
+        query: () =>
+          `in:#${publicChannels[Math.floor(next() * publicChannels.length)].name} ${pick(0, 500)} `,
       },
       { kind: "before/after month + common word", actor: visitor, query: () => `${month()} ${pick(0, 20)} ` },
-      { kind: "has:link", actor: visitor, query: () => (next() < 0.5 ? "has:link" : `has:link ${pick(0, 100)} `) },
+      {
+        kind: "has:link",
+        actor: visitor,
+        query: () => (next() < 0.5 ? "has:link" : `has:link ${pick(0, 100)} `),
+      },
       { kind: "has:file + word", actor: visitor, query: () => `has:file ${pick(0, 50)} ` },
       { kind: "member view (no exclusion), word", actor: member, query: () => `${pick(0, 1_000)} ` },
-      { kind: "two rare words (no hit)", actor: visitor, query: () => `${pick(5_000, 30_000)} ${pick(5_000, 30_000)} ` },
+      {
+        kind: "two rare words (no hit)",
+        actor: visitor,
+        query: () => `${pick(5_000, 30_000)} ${pick(5_000, 30_000)} `,
+      },
+      {
+        kind: "prefix of a top word (4 letters)",
+        actor: visitor,
+        query: () => topLong[Math.floor(next() * topLong.length)].slice(0, 4),
+      },
+      {
+        kind: "worst case: phrase of 4 common words, no hit",
+        actor: visitor,
+        query: () => `"${pick(0, 12)} ${pick(0, 12)} ${pick(0, 12)} ${pick(0, 12)}"`,
+      },
     ];
 
     const plan = (await client.execute({
-      sql: `EXPLAIN QUERY PLAN SELECT message_fts.rowid FROM message_fts CROSS JOIN search_docs d ON d.key = message_fts.rowid
+      sql:
+        `EXPLAIN QUERY PLAN SELECT message_fts.rowid FROM message_fts CROSS JOIN search_docs d ON d.key = message_fts.rowid
         CROSS JOIN message_index m ON m.id = d.message_id
         WHERE message_fts MATCH ? AND message_fts.rowid >= 0 AND message_fts.rowid < 9e15 AND m.deleted = 0
         ORDER BY message_fts.rowid DESC LIMIT 21`,
       args: [`body : "the"`],
     })).rows.map((r) => String(r.detail));
 
+    // A first pass over every kind: the index's pages into the cache, as on a server that has been up a while.
+    for (let i = 0; i < options.warmup * 5; i++) {
+      for (const { actor, query } of kinds) await search(h, actor, query());
+    }
     const results: KindResult[] = [];
     const all: number[] = [];
     for (const { kind, actor, query } of kinds) {
@@ -453,7 +516,9 @@ export async function benchSearch(
     for (let i = 0; i < options.httpQueries + options.warmup; i++) {
       const { query } = kinds[i % kinds.length];
       const t = performance.now();
-      const response = await app.fetch(new Request(`${SEARCH_ORIGIN}/api/search?q=${encodeURIComponent(query())}`));
+      const response = await app.fetch(
+        new Request(`${SEARCH_ORIGIN}/api/search?q=${encodeURIComponent(query())}`),
+      );
       await response.text();
       const elapsed = performance.now() - t;
       if (response.status !== 200) throw new Error(`GET /api/search gave ${response.status}`);
@@ -461,7 +526,15 @@ export async function benchSearch(
     }
     const http = summarize(httpSample);
     progress(`search: over the API (mix): p50 ${http.p50.toFixed(2)} ms, p99 ${http.p99.toFixed(2)} ms`);
-    return { messages, database, kinds: results, overall: summarize(all), http, plan };
+    return {
+      machine: await machineInfo,
+      messages,
+      database,
+      kinds: results,
+      overall: summarize(all),
+      http,
+      plan,
+    };
   } finally {
     await instance.close();
   }
@@ -478,7 +551,7 @@ if (import.meta.main) {
   } else {
     const database = await ensureSearchDatabase({ ...defaultBuild, messages: flag("messages", 1_000_000) });
     const result = await benchSearch(database, {
-      queries: flag("queries", 100),
+      queries: flag("queries", 200),
       warmup: flag("warmup", 10),
       httpQueries: flag("http", 280),
     });
@@ -492,10 +565,13 @@ if (import.meta.main) {
     );
     console.log("| kind | example | hits | p50 ms | p99 ms |\n|---|---|---|---|---|");
     for (const k of result.kinds) {
-      console.log(`| ${k.kind} | \`${k.example}\` | ${k.hits.toFixed(1)} | ${f(k.latency.p50)} | ${f(k.latency.p99)} |`);
+      console.log(
+        `| ${k.kind} | \`${k.example}\` | ${k.hits.toFixed(1)} | ${f(k.latency.p50)} | ${f(k.latency.p99)} |`,
+      );
     }
     console.log(`| **all kinds** | | | ${f(result.overall.p50)} | ${f(result.overall.p99)} |`);
     console.log(`| **GET /api/search (mix)** | | | ${f(result.http.p50)} | ${f(result.http.p99)} |`);
     console.log(`plan: ${result.plan.join(" / ")}`);
+    console.log(`machine: ${result.machine.cpu}, ${result.machine.cores} cores, load ${result.machine.load}`);
   }
 }

@@ -249,14 +249,11 @@ export const auditLog = sqliteTable(
  * The documents of the full-text index (server/search/): one row per
  * message that is not deleted, kept in step with message_index by triggers
  * (db/migrations/*_search_sql.sql). `key` is the index's rowid: the
- * message's published time in milliseconds times 2^20, plus a counter
+ * message's published time in milliseconds times 1,024, plus a counter
  * among messages of the same millisecond, so newest-first is rowid order
- * and dates are rowid ranges. `meta` holds the filter tokens (channel,
- * author, has:link, has:file) the `message_fts` table indexes beside the
- * text. Derived: rebuilt by server/indexes.ts.
+ * and dates are rowid ranges. Derived: rebuilt by server/indexes.ts.
  */
 export const searchDocs = sqliteTable("search_docs", {
   key: integer("key").primaryKey(),
   messageId: text("message_id").notNull().unique(),
-  meta: text("meta").notNull(),
 });

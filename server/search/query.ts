@@ -6,7 +6,7 @@
  *
  *   deploy failed          messages with both words (the last one as a prefix: "fail" finds "failed")
  *   "release notes"        the exact phrase
- *   deplo*                 an explicit prefix
+ *   deplo*                 an explicit prefix (two letters or more)
  *   from:alice from:did:key:z6Mk…   by a member (name or DID); several from: mean any of them
  *   in:general in:#random  in a channel (name or id, with or without #); several mean any of them
  *   before:2026-01-31      published before that day (UTC)
@@ -158,6 +158,12 @@ export function parseQuery(input: string): ParsedQuery {
       prefix = true;
     }
     if (!searchable(text)) continue;
+    if (prefix && [...text].length < 2) {
+      throw new QueryError(
+        "prefix_too_short",
+        `"${word}": a prefix needs at least two letters before the *`,
+      );
+    }
     const term: Term = { text, phrase: false, prefix };
     query.terms.push(term);
     lastBareWord = term;

@@ -11,23 +11,19 @@ import { KEY_SCALE } from "./fts.ts";
 const keyBase = (published: string) =>
   `max(0, min(8700000000000, CAST(round((coalesce(julianday(${published}), julianday('now')) - 2440587.5) * 86400000) AS INTEGER))) * ${KEY_SCALE}`;
 
-const meta = `'msg c' || hex(channel) || ' a' || hex(author) ||
-  CASE WHEN content LIKE '%http://%' OR content LIKE '%https://%' THEN ' haslink' ELSE '' END ||
-  CASE WHEN attachments IS NOT NULL AND attachments NOT IN ('', '[]', 'null') THEN ' hasfile' ELSE '' END`;
-
 /** Empties the index (its triggers then have nothing to remove when message_index rows go). */
 export async function clearSearchIndex(q: Queryable): Promise<void> {
   await q.run(sql.raw("INSERT INTO message_fts (message_fts) VALUES ('delete-all')"));
   await q.run(sql.raw("DELETE FROM search_docs"));
 }
 
-/** Rebuilds the index from message_index; returns the number of messages indexed. */
+/** Rebuilds the index from message_index (the text and filter tokens come through the view search_content). */
 export async function rebuildSearchIndex(q: Queryable): Promise<number> {
   await clearSearchIndex(q);
   await q.run(sql.raw(
-    `INSERT INTO search_docs (key, message_id, meta)
-      SELECT b + row_number() OVER (PARTITION BY b ORDER BY lamport, id) - 1, id, meta FROM (
-        SELECT ${keyBase("published")} AS b, id, lamport, ${meta} AS meta FROM message_index WHERE deleted = 0
+    `INSERT INTO search_docs (key, message_id)
+      SELECT b + row_number() OVER (PARTITION BY b ORDER BY lamport, id) - 1, id FROM (
+        SELECT ${keyBase("published")} AS b, id, lamport FROM message_index WHERE deleted = 0
       )`,
   ));
   await q.run(sql.raw("INSERT INTO message_fts (message_fts) VALUES ('rebuild')"));

@@ -83,6 +83,7 @@ Deno.test("syntax errors are refused with a code and a sentence", () => {
   refused("after:2026-1-1", "invalid_date");
   refused("after:1969-12-31", "invalid_date");
   refused("has:image", "invalid_filter");
+  refused("t*", "prefix_too_short");
   refused("from: alice", "missing_value");
   refused(`in:""`, "missing_value");
   refused("in:#", "missing_value");
@@ -93,7 +94,7 @@ Deno.test("syntax errors are refused with a code and a sentence", () => {
 });
 
 Deno.test("FTS5 syntax in user text stays text: every term is a quoted string", () => {
-  const specials = ["x*", "NEAR", "AND", "OR", "NOT", "-foo", "col:umn", "^start", "(paren)", "{a b}", "+1"];
+  const specials = ["xy*", "NEAR", "AND", "OR", "NOT", "-foo", "col:umn", "^start", "(paren)", "{a b}", "+1"];
   for (const word of specials) {
     // Quoted, and bare (a bare word:with:colon is an operator, refused when unknown: quoting is the way).
     const bare = /^[a-z]+:/.test(word) ? "" : word;
