@@ -239,6 +239,17 @@ Deno.test("search: words, phrases, filters, edits and deletions, visibility, ref
     assert.deepEqual(await ids("haslink"), []);
   });
 
+  await t.step("deleting a channel removes its messages from the index", async () => {
+    const temp = (await http(origin, "POST", "/api/channels", { body: { name: "temp" }, token: owner.token! }))
+      .json as ChannelJson;
+    const note = await owner.post(temp.id, "ephemeral scratchpad words");
+    assert.deepEqual(await ids("ephemeral"), [note.id]);
+    const removed = await http(origin, "DELETE", `/api/channels/${temp.id}`, { token: owner.token! });
+    assert.ok(removed.status < 300, removed.text);
+    assert.deepEqual(await ids("ephemeral"), []);
+    await checkSearchIndex(h.db);
+  });
+
   await t.step("pages: a keyset cursor, newest first, no repeats", async () => {
     const posted: MessageJson[] = [];
     for (let i = 0; i < 5; i++) posted.push(await owner.post(random.id, `paging test number ${i}`));
