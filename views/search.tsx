@@ -137,6 +137,15 @@ export function SearchPage(props: SearchPageData) {
         />
         <main id="main" class="chat search">
           <header class="channel-header">
+            <button
+              type="button"
+              class="toggle"
+              data-toggle="channels"
+              aria-controls="channels"
+              aria-label="Show channels"
+            >
+              ☰
+            </button>
             <h2>Search</h2>
             <form
               class="search-box wide"
