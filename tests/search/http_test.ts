@@ -240,8 +240,9 @@ Deno.test("search: words, phrases, filters, edits and deletions, visibility, ref
   });
 
   await t.step("deleting a channel removes its messages from the index", async () => {
-    const temp = (await http(origin, "POST", "/api/channels", { body: { name: "temp" }, token: owner.token! }))
-      .json as ChannelJson;
+    const temp =
+      (await http(origin, "POST", "/api/channels", { body: { name: "temp" }, token: owner.token! }))
+        .json as ChannelJson;
     const note = await owner.post(temp.id, "ephemeral scratchpad words");
     assert.deepEqual(await ids("ephemeral"), [note.id]);
     const removed = await http(origin, "DELETE", `/api/channels/${temp.id}`, { token: owner.token! });
