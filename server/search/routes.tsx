@@ -37,6 +37,7 @@ export function searchApiRoutes(): Hono<AppEnv> {
       query: result.query,
       results: result.hits.map(hitJson),
       nextCursor: result.nextCursor,
+      searchedBack: result.searchedBack,
     });
   });
   return api;
@@ -52,13 +53,21 @@ export function searchWebRoutes(): Hono<AppEnv> {
     const q = c.req.query("q") ?? "";
     const cursor = c.req.query("cursor");
     const snapshot = await h.snapshot();
-    const view: SearchView = { q, hits: [], nextCursor: null, profiles: snapshot.profiles, error: null };
+    const view: SearchView = {
+      q,
+      hits: [],
+      nextCursor: null,
+      searchedBack: null,
+      profiles: snapshot.profiles,
+      error: null,
+    };
     let status: 200 | 400 | 422 = 200;
     if (q.trim() !== "") {
       try {
         const result = await search(h, actor, q, { cursor });
         view.hits = result.hits;
         view.nextCursor = result.nextCursor;
+        view.searchedBack = result.searchedBack;
       } catch (error) {
         if (!(error instanceof HarmonyError) || (error.status !== 400 && error.status !== 422)) throw error;
         view.error = error.message;

@@ -11,6 +11,8 @@
  * number of hits (a bm25 sort would have to score every message holding a
  * common word). Dates and the cursor are rowid ranges; channel, author and
  * has: filters are tokens of the `meta` column, intersected inside FTS5.
+ * The walk goes by windows of time with a budget, so that a match that is
+ * rare or absent cannot make one request scan the whole history (below).
  *
  * Visibility: only channels `listChannels` gives the reader (public ones,
  * and members-only ones they hold a "read" capability for). The rule is
@@ -20,11 +22,15 @@
 import { listChannels } from "../channels.ts";
 import type { Harmony } from "../harmony.ts";
 import type { Actor, ChannelInfo } from "../model.ts";
-import { dayKey, matchExpression } from "./fts.ts";
+import { dayKey, KEY_SCALE, matchExpression } from "./fts.ts";
 import { highlightHtml, MARK_END, MARK_START, plainText } from "./highlight.ts";
 import { type ParsedQuery, parseQuery, QueryError } from "./query.ts";
 
 export const DEFAULT_LIMIT = 20;
+/** The first window of time searched (keys: milliseconds × KEY_SCALE). */
+const FIRST_WINDOW = 7 * 86_400_000 * KEY_SCALE;
+/** Time one request may spend before it answers with what it found and a cursor (tests may lower it). */
+export const searchSettings = { budgetMs: 25 };
 export const MAX_LIMIT = 50;
 /** Words of context around the matches in a snippet. */
 const SNIPPET_TOKENS = 24;
@@ -52,6 +58,12 @@ export interface SearchResult {
   hits: SearchHit[];
   /** Pass as `cursor` for the next page; null when there is none. */
   nextCursor: string | null;
+  /**
+   * Set when the search stopped at its time budget before filling a page:
+   * messages published since this time were searched, older ones were not
+   * (`nextCursor` continues there).
+   */
+  searchedBack: string | null;
 }
 
 export interface SearchOptions {
@@ -133,7 +145,7 @@ export async function search(
   const parsed = parseQuery(query);
   const cursor = parseCursor(options.cursor);
   const limit = parseLimit(options.limit);
-  const empty: SearchResult = { query, parsed, hits: [], nextCursor: null };
+  const empty: SearchResult = { query, parsed, hits: [], nextCursor: null, searchedBack: null };
 
   const { channels: all, profiles } = await h.snapshot();
   const readable = await listChannels(h, actor);
@@ -163,23 +175,61 @@ export async function search(
 
   const match = matchExpression({ terms: parsed.terms, authors, channels, excludeChannels, has: parsed.has });
   const visible = [...readableIris];
-  const rows = await h.database.client.execute({
-    // CROSS JOIN keeps the FTS table as the outer loop: it yields rowids
-    // newest first and the LIMIT stops it after one page.
-    sql: `SELECT message_fts.rowid AS key,
+  const sql = `SELECT message_fts.rowid AS key,
         snippet(message_fts, 0, ?, ?, '…', ${SNIPPET_TOKENS}) AS snippet,
         m.id, m.channel, m.author, m.published, m.updated
       FROM message_fts CROSS JOIN search_docs d ON d.key = message_fts.rowid
         CROSS JOIN message_index m ON m.id = d.message_id
       WHERE message_fts MATCH ? AND message_fts.rowid >= ? AND message_fts.rowid < ?
         AND m.deleted = 0 AND m.channel IN (${visible.map(() => "?").join(",")})
-      ORDER BY message_fts.rowid DESC LIMIT ?`,
-    args: [MARK_START, MARK_END, match, low, high, ...visible, limit + 1],
-  });
+      ORDER BY message_fts.rowid DESC LIMIT ?`;
+
+  // Windows of time, newest first, each a query that FTS5 answers from the
+  // top of the window down, stopping at a page. A page of a frequent match
+  // fills in the first window; a rare or absent one costs a window at a
+  // time, and the search stops after its time budget with a cursor below
+  // what it has searched: the cost of one request is bounded whatever the
+  // query (a phrase of common words that never occurs would otherwise walk
+  // every message holding all of them).
+  const [span0] =
+    (await h.database.client.execute("SELECT min(key) AS a, max(key) AS b FROM search_docs")).rows;
+  if (span0?.b === null || span0?.b === undefined) return empty;
+  high = Math.min(high, Number(span0.b) + 1);
+  low = Math.max(low, Number(span0.a));
+  if (low >= high) return empty;
+  const started = performance.now();
+  const rows: Array<Record<string, unknown>> = [];
+  let span = FIRST_WINDOW;
+  let top = high;
+  let stoppedAt: number | null = null;
+  while (top > low) {
+    const bottom = Math.max(low, top - span);
+    const t = performance.now();
+    const page = await h.database.client.execute({
+      sql,
+      args: [MARK_START, MARK_END, match, bottom, top, ...visible, limit + 1 - rows.length],
+    });
+    rows.push(...page.rows as unknown as Array<Record<string, unknown>>);
+    if (rows.length > limit) break;
+    top = bottom;
+    if (top > low && performance.now() - started > searchSettings.budgetMs) {
+      stoppedAt = top;
+      break;
+    }
+    // Widen the window while windows are cheap; narrow it when one was slow.
+    const took = performance.now() - t;
+    span = took < 2
+      ? span * 4
+      : took < 6
+      ? span * 2
+      : took > 12
+      ? Math.max(FIRST_WINDOW / 8, span / 2)
+      : span;
+  }
 
   const byIri = new Map(all.map((c) => [c.iri, c]));
   const hits: SearchHit[] = [];
-  for (const r of rows.rows.slice(0, limit)) {
+  for (const r of rows.slice(0, limit)) {
     const channel = byIri.get(String(r.channel));
     // The rule again, on each row: nothing from a channel the reader may not read.
     if (!channel || !readableIris.has(channel.iri)) continue;
@@ -199,11 +249,12 @@ export async function search(
       key: Number(r.key),
     });
   }
-  const more = rows.rows.length > limit;
+  const more = rows.length > limit;
   return {
     query,
     parsed,
     hits,
-    nextCursor: more ? String(Number(rows.rows[limit - 1].key)) : null,
+    nextCursor: more ? String(Number(rows[limit - 1].key)) : stoppedAt !== null ? String(stoppedAt) : null,
+    searchedBack: stoppedAt !== null ? new Date(Math.floor(stoppedAt / KEY_SCALE)).toISOString() : null,
   };
 }
