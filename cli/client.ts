@@ -762,8 +762,6 @@ export interface SearchPageJson {
     highlightText: string;
   }>;
   nextCursor: string | null;
-  /** Set when the server stopped at its time budget: it searched back to this time. */
-  searchedBack: string | null;
 }
 
 /** The search highlight (escaped HTML with <mark>) as plain text, the matches between ⟦ and ⟧. */

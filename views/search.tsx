@@ -30,8 +30,6 @@ export interface SearchView {
   q: string;
   hits: SearchHit[];
   nextCursor: string | null;
-  /** The search stopped at its time budget: it went back to this time (older messages come with "More"). */
-  searchedBack: string | null;
   profiles: Map<string, ProfileInfo>;
   /** A refused query: its message. */
   error: string | null;
@@ -79,9 +77,6 @@ export function SearchPageOfHits(props: SearchView) {
       {props.nextCursor
         ? (
           <div class="search-more">
-            {props.searchedBack
-              ? <p class="search-note">Searched messages back to {when(props.searchedBack)}.</p>
-              : null}
             <a
               class="button"
               href={moreUrl(props.q, props.nextCursor)}
@@ -89,7 +84,7 @@ export function SearchPageOfHits(props: SearchView) {
               hx-target="closest .search-more"
               hx-swap="outerHTML"
             >
-              {props.searchedBack ? "Search older messages" : "More results"}
+              More results
             </a>
           </div>
         )
@@ -112,9 +107,7 @@ export function SearchResults(props: SearchView) {
       </p>
     );
   }
-  if (props.hits.length === 0 && !props.nextCursor) {
-    return <p class="search-empty">No messages match “{props.q}”.</p>;
-  }
+  if (props.hits.length === 0) return <p class="search-empty">No messages match “{props.q}”.</p>;
   return <SearchPageOfHits {...props} />;
 }
 

@@ -6,9 +6,7 @@ import { localTime, shortDid } from "./io.ts";
 
 /** One hit: time, channel and author, the matching text (matches between ⟦ ⟧), the link to the message. */
 export function searchLines(page: SearchPageJson, server: string): string {
-  if (page.results.length === 0) {
-    return page.nextCursor ? "" : `No messages match ${JSON.stringify(page.query)}.\n`;
-  }
+  if (page.results.length === 0) return `No messages match ${JSON.stringify(page.query)}.\n`;
   return page.results.map((hit) => {
     const author = hit.author.name ?? shortDid(hit.author.did);
     const text = hit.highlightText.replace(/\s+/g, " ").trim();
@@ -35,9 +33,6 @@ export const searchCommands: Command[] = [
         return;
       }
       await io.out(searchLines(page, client.server));
-      if (page.searchedBack) {
-        await io.out(`Searched messages back to ${localTime(page.searchedBack)}.\n`);
-      }
       if (page.nextCursor) {
         await io.out(`More: harmony search ${JSON.stringify(query)} --cursor ${page.nextCursor}\n`);
       }

@@ -54,8 +54,6 @@ export interface MatchParts {
   authors: string[];
   /** Channel IRIs: any of them. Empty: no channel filter. */
   channels: string[];
-  /** Channel IRIs to leave out. */
-  excludeChannels: string[];
   has: Array<"link" | "file">;
 }
 
@@ -66,9 +64,5 @@ export function matchExpression(parts: MatchParts): string {
   if (parts.channels.length) all.push(`meta : ${anyOf(parts.channels.map(channelToken))}`);
   for (const h of parts.has) all.push(`meta : ${ftsString(h === "link" ? "haslink" : "hasfile")}`);
   if (all.length === 0) all.push(`meta : ${ftsString("msg")}`);
-  let expression = all.length === 1 ? all[0] : all.map((p) => `(${p})`).join(" AND ");
-  if (parts.excludeChannels.length) {
-    expression = `(${expression}) NOT (meta : ${anyOf(parts.excludeChannels.map(channelToken))})`;
-  }
-  return expression;
+  return all.length === 1 ? all[0] : all.map((p) => `(${p})`).join(" AND ");
 }

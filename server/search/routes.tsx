@@ -37,7 +37,6 @@ export function searchApiRoutes(): Hono<AppEnv> {
       query: result.query,
       results: result.hits.map(hitJson),
       nextCursor: result.nextCursor,
-      searchedBack: result.searchedBack,
     });
   });
   return api;
@@ -57,7 +56,6 @@ export function searchWebRoutes(): Hono<AppEnv> {
       q,
       hits: [],
       nextCursor: null,
-      searchedBack: null,
       profiles: snapshot.profiles,
       error: null,
     };
@@ -67,7 +65,6 @@ export function searchWebRoutes(): Hono<AppEnv> {
         const result = await search(h, actor, q, { cursor });
         view.hits = result.hits;
         view.nextCursor = result.nextCursor;
-        view.searchedBack = result.searchedBack;
       } catch (error) {
         if (!(error instanceof HarmonyError) || (error.status !== 400 && error.status !== 422)) throw error;
         view.error = error.message;

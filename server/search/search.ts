@@ -11,26 +11,25 @@
  * number of hits (a bm25 sort would have to score every message holding a
  * common word). Dates and the cursor are rowid ranges; channel, author and
  * has: filters are tokens of the `meta` column, intersected inside FTS5.
- * The walk goes by windows of time with a budget, so that a match that is
- * rare or absent cannot make one request scan the whole history (below).
+ * Measured limits (bench/search.ts): FTS5 reaches a rowid bound by walking
+ * the doclist, so `before:` deep in history costs up to tens of
+ * milliseconds for the very commonest words, and a phrase of common words
+ * that never occurs walks every message holding all of them.
  *
  * Visibility: only channels `listChannels` gives the reader (public ones,
  * and members-only ones they hold a "read" capability for). The rule is
- * applied twice: in the MATCH expression (so that hidden channels cost
- * nothing) and again on every row returned.
+ * applied in SQL on every row (`m.channel IN (…)`), again on every row
+ * returned, and, when the reader sees only a few of the channels, in the
+ * MATCH expression too (so the hidden ones are not walked at all).
  */
 import { listChannels } from "../channels.ts";
 import type { Harmony } from "../harmony.ts";
 import type { Actor, ChannelInfo } from "../model.ts";
-import { dayKey, KEY_SCALE, matchExpression } from "./fts.ts";
+import { dayKey, matchExpression } from "./fts.ts";
 import { highlightHtml, MARK_END, MARK_START, plainText } from "./highlight.ts";
 import { type ParsedQuery, parseQuery, QueryError } from "./query.ts";
 
 export const DEFAULT_LIMIT = 20;
-/** The first window of time searched (keys: milliseconds × KEY_SCALE). */
-const FIRST_WINDOW = 7 * 86_400_000 * KEY_SCALE;
-/** Time one request may spend before it answers with what it found and a cursor (tests may lower it). */
-export const searchSettings = { budgetMs: 25 };
 export const MAX_LIMIT = 50;
 /** Words of context around the matches in a snippet. */
 const SNIPPET_TOKENS = 24;
@@ -58,12 +57,6 @@ export interface SearchResult {
   hits: SearchHit[];
   /** Pass as `cursor` for the next page; null when there is none. */
   nextCursor: string | null;
-  /**
-   * Set when the search stopped at its time budget before filling a page:
-   * messages published since this time were searched, older ones were not
-   * (`nextCursor` continues there).
-   */
-  searchedBack: string | null;
 }
 
 export interface SearchOptions {
@@ -145,7 +138,7 @@ export async function search(
   const parsed = parseQuery(query);
   const cursor = parseCursor(options.cursor);
   const limit = parseLimit(options.limit);
-  const empty: SearchResult = { query, parsed, hits: [], nextCursor: null, searchedBack: null };
+  const empty: SearchResult = { query, parsed, hits: [], nextCursor: null };
 
   const { channels: all, profiles } = await h.snapshot();
   const readable = await listChannels(h, actor);
@@ -153,14 +146,13 @@ export async function search(
   const readableIris = new Set(readable.map((c) => c.iri));
 
   let channels: string[] = [];
-  let excludeChannels: string[] = [];
   if (parsed.in.length) {
     channels = resolveChannels(parsed.in, readable);
     if (channels.length === 0) return empty;
-  } else if (readable.length < all.length) {
-    const hidden = all.filter((c) => !readableIris.has(c.iri)).map((c) => c.iri);
-    if (readable.length <= hidden.length) channels = readable.map((c) => c.iri);
-    else excludeChannels = hidden;
+  } else if (readable.length * 4 <= all.length) {
+    // The reader sees few of the channels: only their messages are walked. Otherwise hidden
+    // channels are left out row by row below (measured: a NOT in the MATCH costs more than it saves).
+    channels = readable.map((c) => c.iri);
   }
   const authors = parsed.from.length ? await resolveAuthors(h, parsed.from) : [];
   if (parsed.from.length && authors.length === 0) return empty;
@@ -173,7 +165,7 @@ export async function search(
   if (cursor !== null) high = Math.min(high, cursor);
   if (low >= high) return empty;
 
-  const match = matchExpression({ terms: parsed.terms, authors, channels, excludeChannels, has: parsed.has });
+  const match = matchExpression({ terms: parsed.terms, authors, channels, has: parsed.has });
   const visible = [...readableIris];
   const sql = `SELECT message_fts.rowid AS key,
         snippet(message_fts, 0, ?, ?, '…', ${SNIPPET_TOKENS}) AS snippet,
@@ -184,48 +176,12 @@ export async function search(
         AND m.deleted = 0 AND m.channel IN (${visible.map(() => "?").join(",")})
       ORDER BY message_fts.rowid DESC LIMIT ?`;
 
-  // Windows of time, newest first, each a query that FTS5 answers from the
-  // top of the window down, stopping at a page. A page of a frequent match
-  // fills in the first window; a rare or absent one costs a window at a
-  // time, and the search stops after its time budget with a cursor below
-  // what it has searched: the cost of one request is bounded whatever the
-  // query (a phrase of common words that never occurs would otherwise walk
-  // every message holding all of them).
-  const [span0] =
-    (await h.database.client.execute("SELECT min(key) AS a, max(key) AS b FROM search_docs")).rows;
-  if (span0?.b === null || span0?.b === undefined) return empty;
-  high = Math.min(high, Number(span0.b) + 1);
-  low = Math.max(low, Number(span0.a));
-  if (low >= high) return empty;
-  const started = performance.now();
-  const rows: Array<Record<string, unknown>> = [];
-  let span = FIRST_WINDOW;
-  let top = high;
-  let stoppedAt: number | null = null;
-  while (top > low) {
-    const bottom = Math.max(low, top - span);
-    const t = performance.now();
-    const page = await h.database.client.execute({
-      sql,
-      args: [MARK_START, MARK_END, match, bottom, top, ...visible, limit + 1 - rows.length],
-    });
-    rows.push(...page.rows as unknown as Array<Record<string, unknown>>);
-    if (rows.length > limit) break;
-    top = bottom;
-    if (top > low && performance.now() - started > searchSettings.budgetMs) {
-      stoppedAt = top;
-      break;
-    }
-    // Widen the window while windows are cheap; narrow it when one was slow.
-    const took = performance.now() - t;
-    span = took < 2
-      ? span * 4
-      : took < 6
-      ? span * 2
-      : took > 12
-      ? Math.max(FIRST_WINDOW / 8, span / 2)
-      : span;
-  }
+  // One statement: CROSS JOIN keeps the FTS table as the outer loop; it
+  // yields rowids newest first and the LIMIT stops it after one page.
+  const rows = (await h.database.client.execute({
+    sql,
+    args: [MARK_START, MARK_END, match, low, high, ...visible, limit + 1],
+  })).rows as unknown as Array<Record<string, unknown>>;
 
   const byIri = new Map(all.map((c) => [c.iri, c]));
   const hits: SearchHit[] = [];
@@ -254,7 +210,6 @@ export async function search(
     query,
     parsed,
     hits,
-    nextCursor: more ? String(Number(rows[limit - 1].key)) : stoppedAt !== null ? String(stoppedAt) : null,
-    searchedBack: stoppedAt !== null ? new Date(Math.floor(stoppedAt / KEY_SCALE)).toISOString() : null,
+    nextCursor: more ? String(Number(rows[limit - 1].key)) : null,
   };
 }

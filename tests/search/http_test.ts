@@ -288,3 +288,23 @@ Deno.test("search: words, phrases, filters, edits and deletions, visibility, ref
     assert.match(chat.text, /<form class="search-box" role="search" action="\/search" method="get">/);
   });
 });
+
+Deno.test("search: a reader who sees few channels gets only theirs (the channel list goes into the MATCH)", async () => {
+  const { instance, owner } = await claimedInstance();
+  await using _ = instance;
+  const origin = instance.origin;
+  const [general] = await owner.channels();
+  const hidden: string[] = [];
+  for (const name of ["council", "finance", "security"]) {
+    const c = (await http(origin, "POST", "/api/channels", {
+      body: { name, visibility: "members" },
+      token: owner.token!,
+    })).json as ChannelJson;
+    hidden.push((await owner.post(c.id, `quarterly budget talk in ${name}`)).id);
+  }
+  const open = await owner.post(general.id, "quarterly budget talk for everyone");
+  const visitor = (await http(origin, "GET", "/api/search?q=quarterly")).json as Page;
+  assert.deepEqual(visitor.results.map((r) => r.id), [open.id]);
+  const member = (await http(origin, "GET", "/api/search?q=quarterly", { token: owner.token! })).json as Page;
+  assert.deepEqual(member.results.map((r) => r.id).sort(), [open.id, ...hidden].sort());
+});

@@ -99,7 +99,7 @@ Deno.test("FTS5 syntax in user text stays text: every term is a quoted string", 
     // Quoted, and bare (a bare word:with:colon is an operator, refused when unknown: quoting is the way).
     const bare = /^[a-z]+:/.test(word) ? "" : word;
     const q = parseQuery(`"${word}" ${bare} z `);
-    const expr = matchExpression({ terms: q.terms, authors: [], channels: [], excludeChannels: [], has: [] });
+    const expr = matchExpression({ terms: q.terms, authors: [], channels: [], has: [] });
     // Outside the quoted strings only our own syntax remains.
     const outside = expr.replace(/"(?:[^"]|"")*"/g, "S");
     assert.match(outside, /^body : \(S( \*)?( AND S( \*)?)*\)$/, `${word} -> ${expr}`);
@@ -111,7 +111,6 @@ Deno.test("FTS5 syntax in user text stays text: every term is a quoted string", 
       terms: [{ text: `a" OR "b`, phrase: true, prefix: false }],
       authors: [],
       channels: [],
-      excludeChannels: [],
       has: [],
     }),
     `body : ("a"" OR ""b")`,
@@ -119,32 +118,25 @@ Deno.test("FTS5 syntax in user text stays text: every term is a quoted string", 
   // A quote in the middle of a word opens a phrase.
   assert.deepEqual(parseQuery(`a"b c"`).terms.map((t) => [t.text, t.phrase]), [["a", false], ["b c", true]]);
   const q = parseQuery(`NEAR(a b) AND cc`);
-  const expr = matchExpression({ terms: q.terms, authors: [], channels: [], excludeChannels: [], has: [] });
+  const expr = matchExpression({ terms: q.terms, authors: [], channels: [], has: [] });
   assert.equal(expr, `body : ("NEAR(a" AND "b)" AND "AND" AND "cc" *)`);
 });
 
-Deno.test("filters become meta tokens; visibility becomes an include or exclude list", () => {
+Deno.test("filters become meta tokens", () => {
   assert.equal(hexUtf8("é/"), "C3A92F");
   const expr = matchExpression({
     terms: [],
     authors: ["did:key:zA"],
-    channels: ["https://h/channels/x"],
-    excludeChannels: ["https://h/channels/secret"],
+    channels: ["https://h/channels/x", "https://h/channels/y"],
     has: ["link", "file"],
   });
   assert.equal(
     expr,
-    `((meta : ("${authorToken("did:key:zA")}")) AND (meta : ("${
-      channelToken("https://h/channels/x")
-    }")) AND ` +
-      `(meta : "haslink") AND (meta : "hasfile")) NOT (meta : ("${
-        channelToken("https://h/channels/secret")
-      }"))`,
+    `(meta : ("${authorToken("did:key:zA")}")) AND (meta : ("${channelToken("https://h/channels/x")}" OR "${
+      channelToken("https://h/channels/y")
+    }")) AND (meta : "haslink") AND (meta : "hasfile")`,
   );
-  assert.equal(
-    matchExpression({ terms: [], authors: [], channels: [], excludeChannels: [], has: [] }),
-    `meta : "msg"`,
-  );
+  assert.equal(matchExpression({ terms: [], authors: [], channels: [], has: [] }), `meta : "msg"`);
   assert.equal(dayKey("1970-01-02"), 86_400_000 * 1024);
   assert.equal(dayKey("1970-01-01", 1), dayKey("1970-01-02"));
   assert.ok(Number.isSafeInteger(dayKey("2200-01-01")));
