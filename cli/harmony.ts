@@ -23,6 +23,7 @@ import { moderationCommands } from "./commands/moderation.ts";
 import { dmCommands } from "./commands/dm.ts";
 import { fileCommands } from "./commands/files.ts";
 import { conversationCommands } from "./commands/conversation.ts";
+import { searchCommands } from "./commands/search.ts";
 
 export const commands: Command[] = [
   ...identityCommands,
@@ -37,6 +38,7 @@ export const commands: Command[] = [
   ...dmCommands,
   ...fileCommands,
   ...conversationCommands,
+  ...searchCommands,
 ];
 
 const GLOBAL_OPTIONS: OptionName[] = ["server", "identity", "help"];

@@ -369,3 +369,17 @@ export const threadReads = sqliteTable(
   },
   (t) => [uniqueIndex("thread_reads_member_root").on(t.member, t.root)],
 );
+// --- search (issue 5)
+
+/**
+ * The documents of the full-text index (server/search/): one row per
+ * message that is not deleted, kept in step with message_index by triggers
+ * (db/migrations/0007_search_fts.sql). `key` is the index's rowid: the
+ * message's published time in milliseconds times 1,024, plus a counter
+ * among messages of the same millisecond, so newest-first is rowid order
+ * and dates are rowid ranges. Derived: rebuilt by server/indexes.ts.
+ */
+export const searchDocs = sqliteTable("search_docs", {
+  key: integer("key").primaryKey(),
+  messageId: text("message_id").notNull().unique(),
+});

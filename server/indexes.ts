@@ -12,6 +12,7 @@ import { rebuildAuditLog } from "./audit/log.ts";
 import { rebuildDmIndex } from "./dms/store.ts";
 import { rebuildConversation } from "./conversation/fold.ts";
 import { sqlOverQueryable } from "./conversation/store.ts";
+import { clearSearchIndex } from "./search/rebuild.ts";
 
 type MessageRow = typeof messageIndex.$inferInsert;
 type OpRow = typeof opLog.$inferInsert;
@@ -44,6 +45,9 @@ async function insertAll<T extends Record<string, unknown>>(
 }
 
 export async function rebuildIndexes(q: Queryable): Promise<{ messages: number; operations: number }> {
+  // The search index follows message_index through triggers: emptied first, it is refilled
+  // row by row as the messages are inserted below (server/search/rebuild.ts).
+  await clearSearchIndex(q);
   await q.delete(messageIndex);
   await q.delete(opLog);
 

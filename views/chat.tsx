@@ -5,6 +5,7 @@ import { Avatar, displayName, MessageItem, type Viewer } from "./parts.tsx";
 import { JoinByCredential } from "./credentials.tsx";
 import type { ExtrasMap } from "../server/conversation/model.ts";
 import { EmojiPicker, threadPathOf } from "./conversation.tsx";
+import { SearchBox } from "./search.tsx";
 
 export interface ChatData {
   community: CommunityInfo;
@@ -307,6 +308,7 @@ export function ChatPage(props: ChatData) {
               <a href={`/channels/${channel.id}/threads`}>Threads</a>
               <a href={`/channels/${channel.id}/pins`}>Pins</a>
             </nav>
+            <SearchBox />
             <button
               type="button"
               class="toggle"

@@ -37,6 +37,7 @@ export const OPTIONS = {
   raid: "value",
   "min-age": "value",
   file: "value",
+  cursor: "value",
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

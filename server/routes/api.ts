@@ -58,6 +58,7 @@ import { moderationApiRoutes, optionalBody } from "../moderation/routes.tsx";
 import { dmApiRoutes } from "../dms/routes.tsx";
 import { filesApiRoutes } from "../files/routes.tsx";
 import { conversationApiRoutes } from "../conversation/routes.tsx";
+import { searchApiRoutes } from "../search/routes.tsx";
 import { recordFirstSeen } from "../moderation/guard.ts";
 import { sessionCookieName } from "./middleware.ts";
 import { liveStream } from "./live.ts";
@@ -453,6 +454,7 @@ export function apiRoutes(): Hono<AppEnv> {
   api.route("/", filesApiRoutes());
   // ---- reactions, pins, threads (server/conversation)
   api.route("/", conversationApiRoutes());
+  api.route("/", searchApiRoutes());
 
   // ---- credentials (server/credentials/)
   api.get("/credentials", async (c) => {

@@ -54,6 +54,7 @@ import { dmWebRoutes } from "../dms/routes.tsx";
 import { filesWebRoutes } from "../files/routes.tsx";
 import { conversationWebRoutes } from "../conversation/routes.tsx";
 import { extrasFor } from "../conversation/store.ts";
+import { searchWebRoutes } from "../search/routes.tsx";
 
 type C = Context<AppEnv>;
 
@@ -505,6 +506,7 @@ export function webRoutes(): Hono<AppEnv> {
   web.route("/", dmWebRoutes());
   web.route("/", filesWebRoutes());
   web.route("/", conversationWebRoutes());
+  web.route("/", searchWebRoutes());
 
   return web;
 }
