@@ -15,7 +15,9 @@ import {
   fanoutPart,
   type Part,
   postingVsBaseline,
+  searchPart,
 } from "./report_more.ts";
+import type { SearchBenchResult } from "./search.ts";
 
 export interface RunResults {
   host: Machine;
@@ -31,6 +33,7 @@ export interface RunResults {
   fanout: FanoutResult | null;
   capabilities: CapabilityBenchRow[] | null;
   authority: AuthorityBenchRow[] | null;
+  search: SearchBenchResult | null;
 }
 
 const n0 = (x: number) => Math.round(x).toLocaleString("en");
@@ -232,6 +235,7 @@ own page cache is at most 2 MiB per connection.`);
   if (r.fanout) parts.push(fanoutPart(r.fanout));
   if (r.capabilities?.length) parts.push(capabilitiesPart(r.capabilities));
   if (r.authority?.length) parts.push(authorityPart(r.authority));
+  if (r.search) parts.push(searchPart(r.search));
   for (const part of parts) {
     rows.push(...part.rows);
     sections.push(part.section);

@@ -3,7 +3,7 @@
  *
  *   deno task bench                  everything (first run builds a 1M-message database, ~1.5 min)
  *   deno task bench --only=ingest    some benchmarks, printed only: ingest, baseline, render, memory,
- *                                    bridge, fanout, capabilities, authority
+ *                                    bridge, fanout, capabilities, authority, search
  *   deno task bench --quick          small sizes, to check the harness, printed only
  *
  * BENCH_SERVER_FLAGS adds Deno flags to the server processes, e.g.
@@ -21,6 +21,7 @@ import { benchMemory, type MemoryResult } from "./memory.ts";
 import { ensureRenderDatabase, type RenderDatabase } from "./populate.ts";
 import { benchRender, type RenderResult } from "./render.ts";
 import { type RunResults, writeReport } from "./report.ts";
+import { benchSearch, defaultBuild, ensureSearchDatabase, type SearchBenchResult } from "./search.ts";
 
 const args = new Set(Deno.args);
 const quick = args.has("--quick");
@@ -34,6 +35,7 @@ const sizes = quick
     renderRequests: { requests: 200, warmup: 50, httpRequests: 50 },
     bridge: { operations: 500, concurrency: 64, authors: 16 },
     fanout: { followers: 50, messages: 2, followConcurrency: 32, timeoutMs: 30_000 },
+    search: { messages: 20_000, queries: 20, warmup: 5, httpQueries: 40 },
     seconds: 1,
   }
   : {
@@ -42,6 +44,7 @@ const sizes = quick
     renderRequests: { requests: 2_000, warmup: 200, httpRequests: 300 },
     bridge: { operations: 5_000, concurrency: 64, authors: 16 },
     fanout: { followers: 1_000, messages: 5, followConcurrency: 32, timeoutMs: 60_000 },
+    search: { messages: 1_000_000, queries: 200, warmup: 10, httpQueries: 280 },
     seconds: 3,
   };
 
@@ -118,6 +121,13 @@ if (wants("authority")) {
   authority = await benchAuthority(sizes.seconds);
 }
 
+let search: SearchBenchResult | null = null;
+if (wants("search")) {
+  const { messages, ...options } = sizes.search;
+  const database = await ensureSearchDatabase({ ...defaultBuild, messages });
+  search = await benchSearch(database, options);
+}
+
 const seconds = (performance.now() - started) / 1000;
 const command = `deno task bench${Deno.args.length ? ` ${Deno.args.join(" ")}` : ""}`;
 const results: RunResults = {
@@ -133,6 +143,7 @@ const results: RunResults = {
   fanout,
   capabilities,
   authority,
+  search,
 };
 if (quick || only) {
   progress(`partial run done in ${seconds.toFixed(0)} s; BENCHMARKS.md left as it is`);
