@@ -55,6 +55,7 @@ export function signMessage(
   content: string,
   id = newUrnUuid(),
   published = now(),
+  mentions: string[] = [],
 ): Promise<SignedMessage> {
   const doc = {
     "@context": HARMONY_CONTEXT_URL,
@@ -64,6 +65,8 @@ export function signMessage(
     attributedTo: didOf(signer),
     content,
     published,
+    // Who the text mentions (server/attention/mentionText.ts); absent when nobody.
+    ...(mentions.length ? { mentions } : {}),
   } as const;
   return sign(doc, signer, assertion(published)) as Promise<SignedMessage>;
 }
@@ -74,6 +77,7 @@ export function signUpdate(
   messageId: string,
   content: string,
   published = now(),
+  mentions: string[] = [],
 ): Promise<SignedUpdate> {
   const doc = {
     "@context": HARMONY_CONTEXT_URL,
@@ -83,6 +87,7 @@ export function signUpdate(
     channel,
     content,
     published,
+    ...(mentions.length ? { mentions } : {}),
   } as const;
   return sign(doc, signer, assertion(published)) as Promise<SignedUpdate>;
 }

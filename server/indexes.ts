@@ -9,6 +9,7 @@ import { actorOf, isRedacted, type OpDocument, opIdOf, type RedactedOp, targetOf
 import { isRemoteOp, type RemoteOpDocument, remoteOpId } from "./remoteMessages.ts";
 import { AS, H, RDF } from "./vocab.ts";
 import { rebuildAuditLog } from "./audit/log.ts";
+import { rebuildMentions } from "./attention/mentionIndex.ts";
 
 type MessageRow = typeof messageIndex.$inferInsert;
 type OpRow = typeof opLog.$inferInsert;
@@ -97,5 +98,6 @@ export async function rebuildIndexes(q: Queryable): Promise<{ messages: number; 
   operations.sort((a, b) => a.position! - b.position!);
   await insertAll(q, opLog, operations);
   await rebuildAuditLog(q);
+  await rebuildMentions(q);
   return { messages: messages.length, operations: operations.length };
 }

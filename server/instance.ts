@@ -6,6 +6,7 @@ import type { Config } from "./config.ts";
 import { Harmony } from "./harmony.ts";
 import { type RecoveryService, startRecoveryService } from "./recovery/scheduler.ts";
 import { createFederationLayer, type FederationLayer } from "../federation/index.ts";
+import { attentionOf } from "./attention/live.ts";
 
 export interface RunningInstance {
   harmony: Harmony;
@@ -65,6 +66,7 @@ export async function startInstance(
       port,
       claimUrl: url,
       async close() {
+        attentionOf(harmony!).close();
         await server.shutdown();
         await recovery?.close();
         await harmony!.ops.close();

@@ -12,6 +12,7 @@ import { type SignedDelete, type SignedMessage, type SignedUpdate, verifySigned 
 import { characterCount, hasForbiddenCharacters } from "./text.ts";
 import { type IndexRow, opIdOf, toView } from "./oplog.ts";
 import { checkEdit, guardPost } from "./moderation/guard.ts";
+import { checkMentions } from "./attention/mentions.ts";
 
 export { toView };
 
@@ -64,6 +65,7 @@ export async function postMessage(
   if (doc.attributedTo !== actor.did) throw forbidden("you can only post messages you signed yourself");
   await authorize(h, actor, "post", channel);
   checkContent(h, doc.content);
+  await checkMentions(h, doc);
   const opId = await opIdOf(doc);
   const outcome = await guardPost(
     h,
@@ -90,6 +92,7 @@ export async function editMessage(
   if (doc.object !== messageId) throw invalid("wrong_message", "the edit was signed for another message");
   if (doc.actor !== actor.did) throw forbidden("you can only send edits you signed yourself");
   checkContent(h, doc.content);
+  await checkMentions(h, doc);
   const row = await readRow(h.db, messageId);
   if (!row) throw notFound("there is no such message");
   if (row.channel !== doc.channel) throw invalid("wrong_channel", "the edit was signed for another channel");

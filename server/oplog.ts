@@ -26,6 +26,7 @@ import type { MessageView } from "./model.ts";
 import type { SignedDelete, SignedMessage, SignedUpdate } from "./signed.ts";
 import { AS, H, RDF, RDF_JSON } from "./vocab.ts";
 import { appendEntry, type AuditDraft } from "./audit/chain.ts";
+import { indexMentions } from "./attention/mentionIndex.ts";
 
 export type OpDocument = SignedMessage | SignedUpdate | SignedDelete;
 export type OpKind = OpDocument["type"];
@@ -638,6 +639,8 @@ export async function applyBatch(
       await appendEntry(sql, self, item.audit, new Date(now));
     }
   }
+  // Mentions (server/attention): derived rows and quads of the messages this batch changed.
+  await indexMentions(sql, batch, [...changes].map(([id, kind]) => ({ kind, row: rows.get(id)! })));
   return {
     outcomes,
     changes: [...changes].map(([id, kind]) => ({ kind, message: toView(rows.get(id)!) })),

@@ -17,6 +17,8 @@ export interface SignedMessage {
   attributedTo: string;
   content: string;
   published: string;
+  /** Who the message mentions: member DIDs and role IRIs (server/attention/mentions.ts). */
+  mentions?: string[];
   proof: DataIntegrityProof;
 }
 
@@ -28,6 +30,8 @@ export interface SignedUpdate {
   channel: string;
   content: string;
   published: string;
+  /** The edited text's mentions: they replace the message's. */
+  mentions?: string[];
   proof: DataIntegrityProof;
 }
 
@@ -136,7 +140,8 @@ type FieldKind =
   | "const"
   | "name"
   | "ref"
-  | "object";
+  | "object"
+  | "mentions";
 
 interface Shape {
   type: string;
@@ -149,11 +154,13 @@ const shapes = {
   Message: {
     type: "Message",
     fields: { id: "uuid", channel: "iri", attributedTo: "did", content: "text", published: "instant" },
+    optional: { mentions: "mentions" },
     signerField: "attributedTo",
   },
   Update: {
     type: "Update",
     fields: { actor: "did", object: "uuid", channel: "iri", content: "text", published: "instant" },
+    optional: { mentions: "mentions" },
     signerField: "actor",
   },
   Delete: {
@@ -246,6 +253,10 @@ function checkField(name: string, kind: FieldKind, value: unknown): void {
     : kind === "ref"
     ? isDidKey(value) || isUrnUuid(value) ||
       (typeof value === "string" && /^(https?:\/\/|urn:)\S+$/.test(value) && value.length <= 2048)
+    : kind === "mentions"
+    ? Array.isArray(value) && value.length <= 100 && value.every((v) =>
+      isDidKey(v) || (typeof v === "string" && /^https?:\/\/\S+$/.test(v) && v.length <= 2048)
+    )
     : kind === "object"
     ? typeof value === "object" && value !== null && !Array.isArray(value) &&
       JSON.stringify(value).length <= 8192
@@ -263,6 +274,7 @@ function checkField(name: string, kind: FieldKind, value: unknown): void {
       name: "a lower-case action name",
       ref: "a DID, a URN or an http(s) IRI",
       object: "a JSON object (at most 8 KiB)",
+      mentions: "a list of member did:keys and role IRIs",
     }[kind];
     throw invalid("malformed_document", `"${name}" must be ${expected}`);
   }

@@ -69,6 +69,8 @@ export const H = {
   editOp: h("editOp"),
   deleted: h("deleted"),
   deletedBy: h("deletedBy"),
+  /** A member (DID) or role (IRI) a message mentions (server/attention). */
+  mentions: h("mentions"),
   // authority: roles and the capabilities members hold
   Role: h("Role"),
   action: h("action"),
@@ -284,6 +286,8 @@ export function harmonyContext(): Record<string, unknown> {
     oldIdentity: { "@id": "harmony:oldIdentity", "@type": "@id" },
     newIdentity: { "@id": "harmony:newIdentity", "@type": "@id" },
     request: { "@id": "harmony:request", "@type": "@id" },
+    // mentions (server/attention, docs/vocabulary.md)
+    mentions: { "@id": "harmony:mentions", "@type": "@id", "@container": "@set" },
   };
   return { "@context": terms };
 }

@@ -3,6 +3,8 @@ import type { ChannelInfo, CommunityInfo, MessageView, ProfileInfo } from "../se
 import { Page } from "./layout.tsx";
 import { Avatar, displayName, MessageItem, type Viewer } from "./parts.tsx";
 import { JoinByCredential } from "./credentials.tsx";
+import type { MentionNames } from "./mentions.ts";
+import { Bell, type PageAttention, UnreadBadges } from "./notifications.tsx";
 
 export interface ChatData {
   community: CommunityInfo;
@@ -17,9 +19,17 @@ export interface ChatData {
   memberCount: number;
   viewer: Viewer | null;
   csrfToken: string | null;
+  /** Current names for mention tokens. */
+  names?: MentionNames;
+  /** Unread counts and the bell (signed-in members). */
+  attention?: PageAttention | null;
+  /** Presence by DID (members not listed are offline). */
+  presence?: Record<string, string>;
 }
 
-export function ChannelList(props: { channels: ChannelInfo[]; current: string | null }) {
+export function ChannelList(
+  props: { channels: ChannelInfo[]; current: string | null; attention?: PageAttention | null },
+) {
   return (
     <ul class="channel-list">
       {props.channels.map((c) => (
@@ -30,6 +40,7 @@ export function ChannelList(props: { channels: ChannelInfo[]; current: string | 
             {c.visibility === "members"
               ? <span class="lock" title="members only" aria-label="members only">🔒</span>
               : null}
+            {props.attention ? <UnreadBadges channelId={c.id} unread={props.attention.channels[c.id]} /> : null}
           </a>
         </li>
       ))}
@@ -43,6 +54,7 @@ export function Sidebar(props: {
   current: string | null;
   viewer: Viewer | null;
   profile: ProfileInfo | null | undefined;
+  attention?: PageAttention | null;
 }) {
   const admin = props.viewer?.role === "admin" || props.viewer?.role === "owner";
   return (
@@ -68,8 +80,9 @@ export function Sidebar(props: {
             </a>
           )
           : null}
+        {props.attention ? <Bell attention={props.attention} /> : null}
       </header>
-      <ChannelList channels={props.channels} current={props.current} />
+      <ChannelList channels={props.channels} current={props.current} attention={props.attention} />
       <div class="user-panel">
         {props.viewer
           ? (
@@ -92,7 +105,9 @@ export function Sidebar(props: {
   );
 }
 
-export function MemberList(props: { members: MemberListing[] | null; count: number }) {
+export function MemberList(
+  props: { members: MemberListing[] | null; count: number; presence?: Record<string, string> },
+) {
   if (!props.members) {
     return (
       <aside class="members" id="members" aria-label="Members">
@@ -116,6 +131,13 @@ export function MemberList(props: { members: MemberListing[] | null; count: numb
               <li>
                 <a href={`/members/${encodeURIComponent(m.did)}`}>
                   <Avatar did={m.did} profile={m.profile} size="small" />
+                  <span
+                    class="presence-dot"
+                    data-presence={m.did}
+                    data-status={props.presence?.[m.did] ?? "offline"}
+                    title={props.presence?.[m.did] ?? "offline"}
+                  >
+                  </span>
                   <span>{m.name}</span>
                 </a>
               </li>
@@ -134,6 +156,7 @@ export function OlderMessages(props: {
   cursor: string | null;
   profiles: Map<string, ProfileInfo>;
   viewer: Viewer | null;
+  names?: MentionNames;
 }) {
   return (
     <>
@@ -151,7 +174,7 @@ export function OlderMessages(props: {
         )
         : <p class="channel-start">This is the beginning of the channel.</p>}
       {props.messages.map((m) => (
-        <MessageItem message={m} author={props.profiles.get(m.author)} viewer={props.viewer} />
+        <MessageItem message={m} author={props.profiles.get(m.author)} viewer={props.viewer} names={props.names} />
       ))}
     </>
   );
@@ -218,6 +241,7 @@ export function ChatPage(props: ChatData) {
           current={channel.id}
           viewer={viewer}
           profile={me}
+          attention={props.attention}
         />
         <main
           id="main"
@@ -225,6 +249,7 @@ export function ChatPage(props: ChatData) {
           data-channel-id={channel.id}
           data-channel-iri={channel.iri}
           data-revision={String(props.revision)}
+          data-viewer-role={viewer?.role ?? ""}
         >
           <header class="channel-header">
             <button
@@ -258,11 +283,13 @@ export function ChatPage(props: ChatData) {
               cursor={props.olderCursor}
               profiles={props.profiles}
               viewer={viewer}
+              names={props.names}
             />
           </section>
+          <p class="typing" id="typing" aria-live="polite"></p>
           <Composer channel={channel} viewer={viewer} community={props.community} />
         </main>
-        <MemberList members={props.members} count={props.memberCount} />
+        <MemberList members={props.members} count={props.memberCount} presence={props.presence} />
       </div>
     </Page>
   );

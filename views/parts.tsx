@@ -1,5 +1,6 @@
 import { raw } from "hono/html";
 import { renderMarkdown } from "./markdown.ts";
+import { type MentionNames, renderMentions } from "./mentions.ts";
 import type { MessageView, ProfileInfo, Role } from "../server/model.ts";
 
 export interface Viewer {
@@ -62,14 +63,21 @@ export function MessageItem(props: {
   message: MessageView;
   author: ProfileInfo | null | undefined;
   viewer: Viewer | null;
+  /** Current names for mention tokens (views/mentions.ts). */
+  names?: MentionNames;
+  /**
+   * Rendered once for every reader (the live stream): both controls and the
+   * source are included and the page's script keeps those its viewer may use.
+   */
+  shared?: boolean;
 }) {
   const { message, viewer } = props;
   const mine = viewer?.did === message.author;
   const moderator = viewer?.role === "admin" || viewer?.role === "owner";
   // A reply from the fediverse is changed only by its author, on their own server.
   const local = !/^https?:/.test(message.author);
-  const canEdit = local && mine && viewer?.role !== null;
-  const canDelete = local && ((mine && viewer?.role !== null) || moderator);
+  const canEdit = local && (props.shared || (mine && viewer?.role !== null));
+  const canDelete = local && (props.shared || (mine && viewer?.role !== null) || moderator);
   return (
     <article
       class="message"
@@ -79,6 +87,7 @@ export function MessageItem(props: {
       data-lamport={String(message.lamport)}
       data-revision={String(message.revision)}
       data-source={canEdit ? message.content : undefined}
+      data-shared={props.shared ? "1" : undefined}
       aria-label={`Message from ${displayName(message.author, props.author)}`}
     >
       <Avatar did={message.author} profile={props.author} />
@@ -104,7 +113,7 @@ export function MessageItem(props: {
           <time datetime={message.published}>{message.published.slice(0, 16).replace("T", " ")}</time>
           {message.updated ? <span class="edited" title={`edited ${message.updated}`}>(edited)</span> : null}
         </header>
-        <div class="content">{raw(renderMarkdown(message.content))}</div>
+        <div class="content">{raw(renderMentions(renderMarkdown(message.content), props.names))}</div>
       </div>
       {canEdit || canDelete
         ? (

@@ -58,6 +58,7 @@ import { moderationApiRoutes, optionalBody } from "../moderation/routes.tsx";
 import { recordFirstSeen } from "../moderation/guard.ts";
 import { sessionCookieName } from "./middleware.ts";
 import { liveStream } from "./live.ts";
+import { attentionApiRoutes } from "../attention/routes.tsx";
 import type { ChannelEvent } from "../events.ts";
 
 const MAX_JSON_BYTES = 64 * 1024;
@@ -440,6 +441,7 @@ export function apiRoutes(): Hono<AppEnv> {
   api.route("/", recoveryApiRoutes());
   // ---- moderation and the audit log (server/moderation, server/audit)
   api.route("/", moderationApiRoutes());
+  api.route("/", attentionApiRoutes());
 
   // ---- credentials (server/credentials/)
   api.get("/credentials", async (c) => {

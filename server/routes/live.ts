@@ -11,9 +11,20 @@ import type { ChannelInfo, MessageView } from "../model.ts";
 import type { AppEnv } from "./env.ts";
 import { CATCH_UP_LIMIT } from "../messages.ts";
 
+/** Data already serialised once for every subscriber (see the web stream's render). */
+export class Encoded {
+  constructor(readonly json: string) {}
+}
+
 export interface LiveOptions {
-  /** What to send for an event (serialised as JSON), or null to skip it. */
+  /** What to send for an event (serialised as JSON, unless already Encoded), or null to skip it. */
   render: (event: ChannelEvent) => unknown | null | Promise<unknown | null>;
+  /**
+   * Other events for this stream (server/attention: typing, presence,
+   * activity elsewhere): `push` writes one in order with the rest; the
+   * returned function runs when the stream closes.
+   */
+  attach?: (push: (event: string, json: string) => void) => Promise<() => void>;
   /** Changes after a revision, at most CATCH_UP_LIMIT of them. */
   catchUp: (sinceRevision: number) => Promise<MessageView[]>;
   latest: () => Promise<number>;
@@ -58,7 +69,7 @@ export function liveStream(
       if (data === null || closed) return;
       await stream.writeSSE({
         event: "change",
-        data: JSON.stringify(data),
+        data: data instanceof Encoded ? data.json : JSON.stringify(data),
         id: event.kind === "channel" ? undefined : String(highest),
       });
     };
@@ -111,6 +122,17 @@ export function liveStream(
     }
     ready = true;
     for (const event of pending.splice(0)) enqueue(event);
+    let detach = () => {};
+    if (options.attach && !closed) {
+      const push = (event: string, json: string) => {
+        if (closed) return;
+        chain = chain.then(() => stream.writeSSE({ event, data: json })).catch(() => {
+          closed = true;
+        });
+      };
+      detach = await options.attach(push);
+      if (closed) detach();
+    }
 
     while (!closed) {
       await Promise.race([stream.sleep(HEARTBEAT_MS), disconnected]);
@@ -121,5 +143,6 @@ export function liveStream(
     }
     unsubscribe();
     unsubscribeCommunity();
+    detach();
   });
 }

@@ -47,9 +47,11 @@ import { authorityState } from "../authority/store.ts";
 import { capabilityReport } from "../authority/report.ts";
 import type { RolesData } from "../../views/roles.tsx";
 import { installBridge, listBridges, offerBridge, revokeBridge } from "../bridges.ts";
-import { liveStream } from "./live.ts";
+import { Encoded, liveStream } from "./live.ts";
 import { sessionCookieName } from "./middleware.ts";
 import { moderationWebRoutes } from "../moderation/routes.tsx";
+import { attachLive, attentionWebRoutes, pageAttention, presenceNow } from "../attention/routes.tsx";
+import { mentionNames } from "../attention/mentions.ts";
 
 type C = Context<AppEnv>;
 
@@ -144,6 +146,29 @@ async function settingsData(c: C, notice?: string, offered?: { id: string; json:
   };
 }
 
+/** Each event's JSON for the pages' live streams, computed once and shared by every subscriber. */
+const sharedRenders = new WeakMap<ChannelEvent, Promise<Encoded>>();
+
+function renderShared(h: Harmony, event: ChannelEvent): Promise<Encoded> {
+  let rendered = sharedRenders.get(event);
+  if (!rendered) {
+    rendered = (async () => {
+      if (event.kind === "channel") return new Encoded(JSON.stringify({ kind: "channel" }));
+      const { message } = event;
+      if (message.deleted) {
+        return new Encoded(JSON.stringify({ kind: "deleted", id: messageDomId(message.id) }));
+      }
+      const [profiles, names] = [(await h.snapshot()).profiles, await mentionNames(h)];
+      const html = (
+        <MessageItem message={message} author={profiles.get(message.author)} viewer={null} names={names} shared />
+      ).toString();
+      return new Encoded(JSON.stringify({ kind: event.kind, id: messageDomId(message.id), html }));
+    })();
+    sharedRenders.set(event, rendered);
+  }
+  return rendered;
+}
+
 export function webRoutes(): Hono<AppEnv> {
   const web = new Hono<AppEnv>();
 
@@ -160,11 +185,13 @@ export function webRoutes(): Hono<AppEnv> {
     const channel = await findChannel(h, c.req.param("id"));
     await requireRead(h, actor, channel);
     const viewer = await viewerOf(c);
-    const [page, revision, channels, members] = await Promise.all([
+    const [page, revision, channels, members, names, attention] = await Promise.all([
       history(h, actor, channel),
       latestRevision(h.db, channel.iri),
       listChannels(h, actor),
       listMembers(h),
+      mentionNames(h),
+      pageAttention(h, actor, channel),
     ]);
     const snapshot = await h.snapshot();
     return c.html(
@@ -180,6 +207,9 @@ export function webRoutes(): Hono<AppEnv> {
         memberCount={members.length}
         viewer={viewer}
         csrfToken={csrfOf(c)}
+        names={names}
+        attention={attention}
+        presence={presenceNow(h)}
       />,
     );
   });
@@ -195,6 +225,7 @@ export function webRoutes(): Hono<AppEnv> {
         cursor={page.before}
         profiles={(await h.snapshot()).profiles}
         viewer={await viewerOf(c)}
+        names={await mentionNames(h)}
       />,
     );
   });
@@ -204,17 +235,11 @@ export function webRoutes(): Hono<AppEnv> {
     const actor = c.get("actor");
     const channel = await findChannel(h, c.req.param("id"));
     await requireRead(h, actor, channel);
-    const viewer = await viewerOf(c);
     return liveStream(c, h, channel, {
-      render: async (event: ChannelEvent) => {
-        if (event.kind === "channel") return { kind: "channel" };
-        const { message } = event;
-        if (message.deleted) return { kind: "deleted", id: messageDomId(message.id) };
-        const profiles = (await h.snapshot()).profiles;
-        const html = (<MessageItem message={message} author={profiles.get(message.author)} viewer={viewer} />)
-          .toString();
-        return { kind: event.kind, id: messageDomId(message.id), html };
-      },
+      // Rendered once per event for every subscriber (viewer-neutral HTML; the page's script
+      // keeps the controls its viewer may use): 1,000 open pages cost one rendering, not 1,000.
+      render: (event: ChannelEvent) => renderShared(h, event),
+      attach: attachLive(h, actor, channel),
       catchUp: (since) => changesSince(h.db, channel.iri, since),
       latest: () => latestRevision(h.db, channel.iri),
       stillAllowed: async () => {
@@ -487,6 +512,7 @@ export function webRoutes(): Hono<AppEnv> {
     return "Role deleted.";
   });
   web.route("/", moderationWebRoutes());
+  web.route("/", attentionWebRoutes());
 
   return web;
 }

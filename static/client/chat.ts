@@ -5,6 +5,7 @@
 import { signDelete, signMessage, signUpdate } from "../../server/documents.ts";
 import { api, RequestError, toast } from "./http.ts";
 import { currentSigner } from "./keystore.ts";
+import { applyViewer, attachAttention, editableText, initAttention, prepareText } from "./attention.ts";
 
 declare const htmx: { process(element: Element): void } | undefined;
 
@@ -74,11 +75,13 @@ function connectLive(main: HTMLElement, list: HTMLElement): void {
     }
     const el = fragment(data.html);
     if (!el) return;
+    applyViewer(el);
     formatTimes(el);
     upsert(list, el);
     if (typeof htmx !== "undefined") htmx.process(el);
     if (stick) list.scrollTop = list.scrollHeight;
   });
+  attachAttention(source, main.dataset.channelId!);
   source.addEventListener("reset", () => {
     source.close();
     location.reload();
@@ -106,7 +109,15 @@ function setupComposer(form: HTMLFormElement): void {
           "The key on this device belongs to another identity than the one signed in. Sign in again.",
         );
       }
-      const message = await signMessage(signer, form.dataset.channelIri!, content);
+      const text = await prepareText(content);
+      const message = await signMessage(
+        signer,
+        form.dataset.channelIri!,
+        text.content,
+        undefined,
+        undefined,
+        text.mentions,
+      );
       await api("POST", `/channels/${form.dataset.channelId}/messages`, { message });
       input.value = "";
       input.style.height = "";
@@ -135,7 +146,7 @@ function editMessage(article: HTMLElement): void {
   const box = document.createElement("form");
   box.className = "edit-box";
   const area = document.createElement("textarea");
-  area.value = article.dataset.source ?? "";
+  area.value = editableText(article.dataset.source ?? "");
   area.maxLength = 4000;
   area.setAttribute("aria-label", "Edit message");
   const save = document.createElement("button");
@@ -167,7 +178,15 @@ function editMessage(article: HTMLElement): void {
       const signer = await currentSigner();
       if (!signer) throw new Error(noKey);
       const main = document.getElementById("main")!;
-      const update = await signUpdate(signer, main.dataset.channelIri!, article.dataset.id!, area.value);
+      const text = await prepareText(area.value);
+      const update = await signUpdate(
+        signer,
+        main.dataset.channelIri!,
+        article.dataset.id!,
+        text.content,
+        undefined,
+        text.mentions,
+      );
       await api("PUT", `/messages/${encodeURIComponent(article.dataset.id!)}`, { update });
       close();
     } catch (e) {
@@ -205,5 +224,6 @@ export function initChatPage(): void {
   });
   const composer = document.getElementById("composer") as HTMLFormElement | null;
   if (composer) setupComposer(composer);
+  initAttention(main.dataset.channelId!);
   connectLive(main, list);
 }

@@ -10,6 +10,7 @@ import { initRecoverIdentity, initRecoverySection } from "./recovery.ts";
 import { initRoleForms } from "./roles.ts";
 import { initJoinByCredential } from "./credentials.ts";
 import { initModeration } from "./moderation.ts";
+import { initMentionLinks } from "./attention.ts";
 
 function setupToggles(): void {
   document.addEventListener("click", (event) => {
@@ -37,6 +38,7 @@ const pages: Record<string, () => void | Promise<void>> = {
     await initRecoverIdentity();
     await initIdentityPage();
   },
+  notifications: () => initMentionLinks(),
   profile: () => {
     initProfilePage();
     initRecoverySection();
