@@ -25,6 +25,16 @@ import { shortDid } from "../members.ts";
 
 export type Status = "online" | "idle" | "offline";
 
+const encoder = new TextEncoder();
+
+/**
+ * One server-sent event as bytes, built once and written as-is to every
+ * subscriber (`data` is JSON: it holds no line breaks).
+ */
+export function sseFrame(event: string, data: string, id?: string): Uint8Array {
+  return encoder.encode(`event: ${event}\ndata: ${data}\n${id === undefined ? "" : `id: ${id}\n`}\n`);
+}
+
 export interface Timers {
   set(fn: () => void, ms: number): unknown;
   clear(handle: unknown): void;
@@ -185,7 +195,8 @@ export interface Sink {
   channel: string;
   /** Channels the viewer may read (activity from others is never sent). */
   readable: Set<string>;
-  push(event: string, json: string): void;
+  /** Writes an event built with sseFrame. */
+  push(frame: Uint8Array): void;
 }
 
 export class AttentionHub {
@@ -231,9 +242,9 @@ export class AttentionHub {
     set.add(sink);
     if (sink.did) this.presence.open(sink.did);
     // The state so far, to this page only.
-    sink.push("presence", JSON.stringify({ all: true, presence: this.presence.all() }));
+    sink.push(sseFrame("presence", JSON.stringify({ all: true, presence: this.presence.all() })));
     const typing = this.typing.list(sink.channel);
-    if (typing.length) sink.push("typing", await this.#typingJson(sink.channel, typing));
+    if (typing.length) sink.push(sseFrame("typing", await this.#typingJson(sink.channel, typing)));
     let detached = false;
     return () => {
       if (detached) return;
@@ -282,16 +293,19 @@ export class AttentionHub {
       args: [message.id],
     })).rows.map((r) => String(r.target));
     const channelId = this.h.iris.channelId(channel);
-    const json = JSON.stringify({
-      kind: event.kind,
-      channel: channelId,
-      id: message.id,
-      author: message.author,
-      lamport: message.lamport,
-      mentions,
-    });
+    const frame = sseFrame(
+      "activity",
+      JSON.stringify({
+        kind: event.kind,
+        channel: channelId,
+        id: message.id,
+        author: message.author,
+        lamport: message.lamport,
+        mentions,
+      }),
+    );
     for (const sink of this.#sinks) {
-      if (sink.channel !== channel && sink.readable.has(channel)) sink.push("activity", json);
+      if (sink.channel !== channel && sink.readable.has(channel)) sink.push(frame);
     }
   }
 
@@ -323,16 +337,19 @@ export class AttentionHub {
 
   async #flush(): Promise<void> {
     if (this.#presenceChanges.size) {
-      const json = JSON.stringify({ presence: Object.fromEntries(this.#presenceChanges) });
+      const frame = sseFrame(
+        "presence",
+        JSON.stringify({ presence: Object.fromEntries(this.#presenceChanges) }),
+      );
       this.#presenceChanges.clear();
-      for (const sink of this.#sinks) sink.push("presence", json);
+      for (const sink of this.#sinks) sink.push(frame);
     }
     const channels = [...this.#dirtyTyping];
     this.#dirtyTyping.clear();
     for (const channel of channels) {
       const sinks = this.#byChannel.get(channel);
-      const json = await this.#typingJson(channel, this.typing.list(channel));
-      for (const sink of sinks ?? []) sink.push("typing", json);
+      const frame = sseFrame("typing", await this.#typingJson(channel, this.typing.list(channel)));
+      for (const sink of sinks ?? []) sink.push(frame);
     }
     this.#armExpiry();
   }

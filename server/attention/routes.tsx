@@ -65,7 +65,7 @@ export function presenceNow(h: Harmony): Record<string, string> {
 
 /** Registers a page's live stream with attention (typing, presence, activity in other channels). */
 export function attachLive(h: Harmony, actor: Actor, channel: ChannelInfo) {
-  return (push: (event: string, json: string) => void) =>
+  return (push: (frame: Uint8Array) => void) =>
     attentionOf(h).attach({ did: actor.did, actor, channel: channel.iri, readable: new Set(), push });
 }
 

@@ -10,10 +10,18 @@ import type { Harmony } from "../harmony.ts";
 import type { ChannelInfo, MessageView } from "../model.ts";
 import type { AppEnv } from "./env.ts";
 import { CATCH_UP_LIMIT } from "../messages.ts";
+import { sseFrame } from "../attention/live.ts";
 
 /** Data already serialised once for every subscriber (see the web stream's render). */
 export class Encoded {
+  #frame: { id: string | undefined; bytes: Uint8Array } | null = null;
   constructor(readonly json: string) {}
+
+  /** The whole event as bytes, built once: 1,000 subscribers share one encoding. */
+  frame(id: string | undefined): Uint8Array {
+    if (!this.#frame || this.#frame.id !== id) this.#frame = { id, bytes: sseFrame("change", this.json, id) };
+    return this.#frame.bytes;
+  }
 }
 
 export interface LiveOptions {
@@ -24,7 +32,7 @@ export interface LiveOptions {
    * activity elsewhere): `push` writes one in order with the rest; the
    * returned function runs when the stream closes.
    */
-  attach?: (push: (event: string, json: string) => void) => Promise<() => void>;
+  attach?: (push: (frame: Uint8Array) => void) => Promise<() => void>;
   /** Changes after a revision, at most CATCH_UP_LIMIT of them. */
   catchUp: (sinceRevision: number) => Promise<MessageView[]>;
   latest: () => Promise<number>;
@@ -67,9 +75,11 @@ export function liveStream(
       }
       const data = await options.render(event);
       if (data === null || closed) return;
+      const id = event.kind === "channel" ? undefined : String(highest);
+      if (data instanceof Encoded) return void await stream.write(data.frame(id));
       await stream.writeSSE({
         event: "change",
-        data: data instanceof Encoded ? data.json : JSON.stringify(data),
+        data: JSON.stringify(data),
         id: event.kind === "channel" ? undefined : String(highest),
       });
     };
@@ -124,9 +134,9 @@ export function liveStream(
     for (const event of pending.splice(0)) enqueue(event);
     let detach = () => {};
     if (options.attach && !closed) {
-      const push = (event: string, json: string) => {
+      const push = (frame: Uint8Array) => {
         if (closed) return;
-        chain = chain.then(() => stream.writeSSE({ event, data: json })).catch(() => {
+        chain = chain.then(() => stream.write(frame)).then(() => {}).catch(() => {
           closed = true;
         });
       };
