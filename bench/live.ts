@@ -33,6 +33,8 @@ export interface LiveResult extends LiveOptions {
   latency: ReturnType<typeof summarize>;
   /** Pairs that never arrived. */
   missing: number;
+  /** Presence, typing and activity events the streams received. */
+  otherEvents: number;
   /** POST round trips (start to response). */
   post: ReturnType<typeof summarize>;
   serverRssIdleMiB: number;
@@ -74,6 +76,8 @@ async function listen(
   const arrivals: number[][] = Array.from({ length: expected }, () => []);
   let ready = 0;
   let received = 0;
+  /** Events other than messages (presence, typing, activity), for the report. */
+  let other = 0;
   const total = count * expected;
   let resolveAll = () => {};
   const all = new Promise<void>((r) => resolveAll = r);
@@ -99,7 +103,10 @@ async function listen(
             if (++ready === count) console.log(JSON.stringify({ ready: true }));
             continue;
           }
-          if (!block.startsWith("event: change")) continue;
+          if (!block.startsWith("event: change")) {
+            other++;
+            continue;
+          }
           const match = /bench-(\d+)-/.exec(block);
           if (!match) continue;
           arrivals[Number(match[1])].push(at);
@@ -117,7 +124,7 @@ async function listen(
   // or a deadline; then report first and exit (closing 1,000 streams is not measured).
   const stdin = Deno.stdin.readable.getReader();
   await Promise.race([all, stdin.read(), new Promise((r) => setTimeout(r, deadlineMs))]);
-  console.log(JSON.stringify({ arrivals }));
+  console.log(JSON.stringify({ arrivals, other }));
   Deno.exit(0);
 }
 
@@ -244,6 +251,7 @@ export async function benchLive(options: Partial<LiveOptions> = {}): Promise<Liv
     }
     await Promise.all(posts);
     // Give the last events time to arrive, then collect.
+    let otherEvents = 0;
     const collected = workers.map(async (w) => {
       const timer = setTimeout(() => w.writer.write(new Uint8Array([10])).catch(() => {}), 10_000);
       while (true) {
@@ -252,6 +260,7 @@ export async function benchLive(options: Partial<LiveOptions> = {}): Promise<Liv
         const data = JSON.parse(line.value);
         if (data.arrivals) {
           clearTimeout(timer);
+          otherEvents += data.other;
           return data.arrivals as number[][];
         }
       }
@@ -270,6 +279,7 @@ export async function benchLive(options: Partial<LiveOptions> = {}): Promise<Liv
       ...o,
       latency: summarize(latencies),
       missing,
+      otherEvents,
       post: summarize(postTimes),
       serverRssIdleMiB,
       serverRssStreamsMiB,
@@ -319,7 +329,9 @@ if (import.meta.main) {
         `(${result.processes} client processes, ${result.members} signed-in members)\n` +
         `  post → arrival over ${result.latency.n} pairs: p50 ${f(result.latency.p50)} ms, p90 ${
           f(result.latency.p90)
-        } ms, p99 ${f(result.latency.p99)} ms, max ${f(result.latency.max)} ms; missing ${result.missing}\n` +
+        } ms, p99 ${f(result.latency.p99)} ms, max ${
+          f(result.latency.max)
+        } ms; missing ${result.missing}; other events ${result.otherEvents}\n` +
         `  POST round trip p50 ${f(result.post.p50)} ms, p99 ${f(result.post.p99)} ms\n` +
         `  server RSS: idle ${f(result.serverRssIdleMiB)} MiB, streams open ${
           f(result.serverRssStreamsMiB)
