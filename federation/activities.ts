@@ -29,6 +29,7 @@ import { type IndexRow, toView } from "../server/oplog.ts";
 import type { RemoteOpDocument } from "../server/remoteMessages.ts";
 import type { SignedDelete } from "../server/signed.ts";
 import { renderMarkdown } from "../views/markdown.ts";
+import { renderMentions } from "../views/mentions.ts";
 import {
   acceptUri,
   actorUri,
@@ -77,7 +78,8 @@ export function noteOf(h: Harmony, channel: ChannelInfo, message: MessageView): 
   return new Note({
     id: url(noteIdOf(origin, message.id)),
     attribution: url(authorUri(origin, message.author)),
-    content: renderMarkdown(message.content),
+    // Mention tokens (server/attention) become "@…" spans, not escaped `<@did:key:…>` text.
+    content: renderMentions(renderMarkdown(message.content)),
     mediaType: "text/html",
     source: new Source({ content: message.content, mediaType: "text/markdown" }),
     published: instant(message.published),
