@@ -195,6 +195,8 @@ export interface Sink {
   channel: string;
   /** Channels the viewer may read (activity from others is never sent). */
   readable: Set<string>;
+  /** Only members see who is online (as only members see the member list). */
+  member?: boolean;
   /** Writes an event built with sseFrame. */
   push(frame: Uint8Array): void;
 }
@@ -236,13 +238,16 @@ export class AttentionHub {
   /** Registers a page's stream; returns what to call when it closes. */
   async attach(sink: Sink): Promise<() => void> {
     sink.readable = new Set((await listChannels(this.h, sink.actor)).map((c) => c.iri));
+    sink.member = sink.did !== null && (await this.h.snapshot()).members.has(sink.did);
     this.#sinks.add(sink);
     let set = this.#byChannel.get(sink.channel);
     if (!set) this.#byChannel.set(sink.channel, set = new Set());
     set.add(sink);
     if (sink.did) this.presence.open(sink.did);
     // The state so far, to this page only.
-    sink.push(sseFrame("presence", JSON.stringify({ all: true, presence: this.presence.all() })));
+    if (sink.member) {
+      sink.push(sseFrame("presence", JSON.stringify({ all: true, presence: this.presence.all() })));
+    }
     const typing = this.typing.list(sink.channel);
     if (typing.length) sink.push(sseFrame("typing", await this.#typingJson(sink.channel, typing)));
     let detached = false;
@@ -313,6 +318,7 @@ export class AttentionHub {
     for (const sink of [...this.#sinks]) {
       try {
         sink.readable = new Set((await listChannels(this.h, sink.actor)).map((c) => c.iri));
+        sink.member = sink.did !== null && (await this.h.snapshot()).members.has(sink.did);
       } catch {
         sink.readable = new Set();
       }
@@ -342,7 +348,7 @@ export class AttentionHub {
         JSON.stringify({ presence: Object.fromEntries(this.#presenceChanges) }),
       );
       this.#presenceChanges.clear();
-      for (const sink of this.#sinks) sink.push(frame);
+      for (const sink of this.#sinks) if (sink.member) sink.push(frame);
     }
     const channels = [...this.#dirtyTyping];
     this.#dirtyTyping.clear();

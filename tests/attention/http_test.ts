@@ -287,6 +287,15 @@ Deno.test("live: one shared rendering per message; pages open elsewhere get a sm
       lamport: posted.lamport,
       mentions: [ada.did],
     });
+    // Visitors see messages, never who is online (only members see the member list).
+    const visitor = await Sse.open(`${origin}/channels/${general.id}/live`);
+    try {
+      await owner.post(general.id, "for everyone");
+      const first = await visitor.next(["change", "presence"]);
+      assert.equal(first.event, "change");
+    } finally {
+      await visitor.close();
+    }
     // Typing shows on the channel's own pages, coalesced.
     await ada.request("POST", `/channels/${general.id}/typing`);
     const typing = await here.next(["typing"]);
