@@ -182,7 +182,13 @@ export class HarmonyClient {
     return signMessage(this.#signer(), channelIri, content, id, published, mentions);
   }
 
-  signedUpdate(channelIri: string, messageId: string, content: string, published?: string, mentions?: string[]) {
+  signedUpdate(
+    channelIri: string,
+    messageId: string,
+    content: string,
+    published?: string,
+    mentions?: string[],
+  ) {
     return signUpdate(this.#signer(), channelIri, messageId, content, published, mentions);
   }
 

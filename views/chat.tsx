@@ -40,7 +40,9 @@ export function ChannelList(
             {c.visibility === "members"
               ? <span class="lock" title="members only" aria-label="members only">🔒</span>
               : null}
-            {props.attention ? <UnreadBadges channelId={c.id} unread={props.attention.channels[c.id]} /> : null}
+            {props.attention
+              ? <UnreadBadges channelId={c.id} unread={props.attention.channels[c.id]} />
+              : null}
           </a>
         </li>
       ))}
@@ -174,7 +176,12 @@ export function OlderMessages(props: {
         )
         : <p class="channel-start">This is the beginning of the channel.</p>}
       {props.messages.map((m) => (
-        <MessageItem message={m} author={props.profiles.get(m.author)} viewer={props.viewer} names={props.names} />
+        <MessageItem
+          message={m}
+          author={props.profiles.get(m.author)}
+          viewer={props.viewer}
+          names={props.names}
+        />
       ))}
     </>
   );

@@ -160,7 +160,13 @@ function renderShared(h: Harmony, event: ChannelEvent): Promise<Encoded> {
       }
       const [profiles, names] = [(await h.snapshot()).profiles, await mentionNames(h)];
       const html = (
-        <MessageItem message={message} author={profiles.get(message.author)} viewer={null} names={names} shared />
+        <MessageItem
+          message={message}
+          author={profiles.get(message.author)}
+          viewer={null}
+          names={names}
+          shared
+        />
       ).toString();
       return new Encoded(JSON.stringify({ kind: event.kind, id: messageDomId(message.id), html }));
     })();
