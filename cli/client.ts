@@ -17,11 +17,13 @@ import {
   signUnreact,
   signUpdate,
 } from "../server/documents.ts";
+import type { MessageOptions } from "../server/documents.ts";
 import type { Attachment, SignedAction } from "../server/signed.ts";
 import type { AuditEntry } from "../server/audit/chain.ts";
 import { type Verification, verifyEntries } from "../server/audit/verify.ts";
 import { signCredentialPresentation } from "../server/credentials/presentation.ts";
 import { delegateFrom } from "../server/authority/delegating.ts";
+import { type MentionDirectory, resolveMentions } from "../server/attention/mentionText.ts";
 
 export interface IdentityFile {
   version: 1;
@@ -185,13 +187,28 @@ export class HarmonyClient {
     content: string,
     id?: string,
     published?: string,
-    attachment?: Attachment[],
+    options?: MessageOptions,
   ) {
-    return signMessage(this.#signer(), channelIri, content, id, published, { attachment });
+    return signMessage(this.#signer(), channelIri, content, id, published, options);
   }
 
-  signedUpdate(channelIri: string, messageId: string, content: string, published?: string) {
-    return signUpdate(this.#signer(), channelIri, messageId, content, published);
+  signedUpdate(
+    channelIri: string,
+    messageId: string,
+    content: string,
+    published?: string,
+    mentions?: string[],
+  ) {
+    return signUpdate(this.#signer(), channelIri, messageId, content, published, mentions);
+  }
+
+  /**
+   * Resolves `@name` (a member's display name, a role's name or slug) into
+   * mention tokens and the DIDs and role IRIs to sign (server/attention/mentionText.ts).
+   */
+  async resolveMentions(text: string): Promise<{ content: string; mentions: string[] }> {
+    if (!text.includes("@")) return { content: text, mentions: [] };
+    return resolveMentions(text, await this.request<MentionDirectory>("GET", "/attention/directory"));
   }
 
   signedDelete(channelIri: string, messageId: string, published?: string) {
@@ -217,8 +234,12 @@ export class HarmonyClient {
 
   async post(nameOrId: string, content: string, attachments: Attachment[] = []): Promise<MessageJson> {
     const channel = await this.channel(nameOrId);
+    const text = await this.resolveMentions(content);
     return await this.request<MessageJson>("POST", `/channels/${channel.id}/messages`, {
-      message: await this.signedMessage(channel.iri, content, undefined, undefined, attachments),
+      message: await this.signedMessage(channel.iri, text.content, undefined, undefined, {
+        attachment: attachments,
+        mentions: text.mentions,
+      }),
     });
   }
 
@@ -251,8 +272,9 @@ export class HarmonyClient {
   }
 
   async edit(message: MessageJson, content: string): Promise<MessageJson> {
+    const text = await this.resolveMentions(content);
     return await this.request<MessageJson>("PUT", `/messages/${encodeURIComponent(message.id)}`, {
-      update: await this.signedUpdate(message.channel, message.id, content),
+      update: await this.signedUpdate(message.channel, message.id, text.content, undefined, text.mentions),
     });
   }
 

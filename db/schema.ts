@@ -383,3 +383,47 @@ export const searchDocs = sqliteTable("search_docs", {
   key: integer("key").primaryKey(),
   messageId: text("message_id").notNull().unique(),
 });
+// --- attention (issue 5)
+
+/**
+ * Who each message mentions (a member's DID or a role IRI), derived from the
+ * `harmony:mentions` quads of messages and written in the same transaction
+ * as the message (server/attention/mentionIndex.ts). Rebuildable.
+ */
+export const mentions = sqliteTable(
+  "mentions",
+  {
+    message: text("message").notNull(),
+    target: text("target").notNull(),
+    channel: text("channel").notNull(),
+    author: text("author").notNull(),
+    lamport: integer("lamport").notNull(),
+  },
+  (t) => [
+    uniqueIndex("mentions_message_target").on(t.message, t.target),
+    index("mentions_target").on(t.target, t.channel, t.lamport),
+  ],
+);
+
+/** How far each member has read each channel: the Lamport time of the newest message seen. */
+export const readMarkers = sqliteTable(
+  "read_markers",
+  {
+    member: text("member").notNull(),
+    channel: text("channel").notNull(),
+    lamport: integer("lamport").notNull(),
+    updated: integer("updated").notNull(),
+  },
+  (t) => [uniqueIndex("read_markers_member_channel").on(t.member, t.channel)],
+);
+
+/** Mentions a member marked read one by one (before reading their whole channel). */
+export const mentionReads = sqliteTable(
+  "mention_reads",
+  {
+    member: text("member").notNull(),
+    message: text("message").notNull(),
+    at: integer("at").notNull(),
+  },
+  (t) => [uniqueIndex("mention_reads_member_message").on(t.member, t.message)],
+);

@@ -35,6 +35,7 @@ import type { RemoteOpDocument } from "../server/remoteMessages.ts";
 import type { SignedDelete, SignedReact, SignedUnreact } from "../server/signed.ts";
 import { DEFAULT_REACTION } from "../server/conversation/model.ts";
 import { renderMarkdown } from "../views/markdown.ts";
+import { renderMentions } from "../views/mentions.ts";
 import {
   acceptUri,
   actorUri,
@@ -86,7 +87,8 @@ export function noteOf(h: Harmony, channel: ChannelInfo, message: MessageView): 
   return new Note({
     id: url(noteIdOf(origin, message.id)),
     attribution: url(authorUri(origin, message.author)),
-    content: renderMarkdown(message.content),
+    // Mention tokens (server/attention) become "@…" spans, not escaped `<@did:key:…>` text.
+    content: renderMentions(renderMarkdown(message.content)),
     mediaType: "text/html",
     source: new Source({ content: message.content, mediaType: "text/markdown" }),
     published: instant(message.published),

@@ -62,6 +62,8 @@ export interface MessageOptions {
   inReplyTo?: string | null;
   thread?: string | null;
   attachment?: Attachment[];
+  /** Who the text mentions (server/attention/mentionText.ts): member DIDs and role IRIs. */
+  mentions?: string[];
 }
 
 export function signMessage(
@@ -84,6 +86,8 @@ export function signMessage(
   if (options.inReplyTo) doc.inReplyTo = options.inReplyTo;
   if (options.thread) doc.thread = options.thread;
   if (options.attachment?.length) doc.attachment = options.attachment.map(descriptorOf);
+  // Absent when nobody is mentioned.
+  if (options.mentions?.length) doc.mentions = options.mentions;
   return sign(doc, signer, assertion(published)) as unknown as Promise<SignedMessage>;
 }
 
@@ -171,6 +175,7 @@ export function signUpdate(
   messageId: string,
   content: string,
   published = now(),
+  mentions: string[] = [],
 ): Promise<SignedUpdate> {
   const doc = {
     "@context": HARMONY_CONTEXT_URL,
@@ -180,6 +185,7 @@ export function signUpdate(
     channel,
     content,
     published,
+    ...(mentions.length ? { mentions } : {}),
   } as const;
   return sign(doc, signer, assertion(published)) as Promise<SignedUpdate>;
 }

@@ -34,7 +34,22 @@ export class EventHub {
     return () => this.#community.delete(listener);
   }
 
+  readonly #all = new Set<(channelIri: string, event: ChannelEvent) => void>();
+
+  /** Every channel's events (server/attention: unread counts and mentions for pages open elsewhere). */
+  subscribeAll(listener: (channelIri: string, event: ChannelEvent) => void): () => void {
+    this.#all.add(listener);
+    return () => this.#all.delete(listener);
+  }
+
   publish(channelIri: string, event: ChannelEvent): void {
+    for (const listener of this.#all) {
+      try {
+        listener(channelIri, event);
+      } catch (error) {
+        console.error("live update listener failed:", error);
+      }
+    }
     for (const listener of this.#channels.get(channelIri) ?? []) {
       try {
         listener(event);

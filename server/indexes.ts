@@ -13,6 +13,7 @@ import { rebuildDmIndex } from "./dms/store.ts";
 import { rebuildConversation } from "./conversation/fold.ts";
 import { sqlOverQueryable } from "./conversation/store.ts";
 import { clearSearchIndex } from "./search/rebuild.ts";
+import { rebuildMentions } from "./attention/mentionIndex.ts";
 
 type MessageRow = typeof messageIndex.$inferInsert;
 type OpRow = typeof opLog.$inferInsert;
@@ -109,5 +110,6 @@ export async function rebuildIndexes(q: Queryable): Promise<{ messages: number; 
   await rebuildAuditLog(q);
   await rebuildDmIndex(q);
   await rebuildConversation(sqlOverQueryable(q));
+  await rebuildMentions(q);
   return { messages: messages.length, operations: operations.length };
 }

@@ -7,6 +7,7 @@ import { Harmony } from "./harmony.ts";
 import { type RecoveryService, startRecoveryService } from "./recovery/scheduler.ts";
 import { type FilesService, startFilesService } from "./files/files.ts";
 import { createFederationLayer, type FederationLayer } from "../federation/index.ts";
+import { attentionOf } from "./attention/live.ts";
 
 export interface RunningInstance {
   harmony: Harmony;
@@ -69,6 +70,7 @@ export async function startInstance(
       port,
       claimUrl: url,
       async close() {
+        attentionOf(harmony!).close();
         await server.shutdown();
         await recovery?.close();
         await files?.close();

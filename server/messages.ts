@@ -14,6 +14,7 @@ import { type IndexRow, opIdOf, toView } from "./oplog.ts";
 import { checkEdit, guardPost } from "./moderation/guard.ts";
 import { claimAttachments, removeFilesOfMessage } from "./files/files.ts";
 import { checkReferences } from "./conversation/conversation.ts";
+import { checkMentions } from "./attention/mentions.ts";
 
 export { toView };
 
@@ -67,6 +68,7 @@ export async function postMessage(
   await authorize(h, actor, "post", channel);
   checkContent(h, doc.content, Boolean(doc.attachment?.length));
   await checkReferences(h, channel, doc);
+  await checkMentions(h, doc);
   const opId = await opIdOf(doc);
   // Attached files must be the author's own uploads to this channel (server/files).
   const releaseFiles = await claimAttachments(h, actor.did, channel, doc);
@@ -98,6 +100,7 @@ export async function editMessage(
   if (doc.object !== messageId) throw invalid("wrong_message", "the edit was signed for another message");
   if (doc.actor !== actor.did) throw forbidden("you can only send edits you signed yourself");
   checkContent(h, doc.content);
+  await checkMentions(h, doc);
   const row = await readRow(h.db, messageId);
   if (!row) throw notFound("there is no such message");
   if (row.channel !== doc.channel) throw invalid("wrong_channel", "the edit was signed for another channel");

@@ -34,6 +34,7 @@ import type {
 import { AS, H, RDF, RDF_JSON } from "./vocab.ts";
 import { appendEntry, type AuditDraft } from "./audit/chain.ts";
 import { ConversationFold, isConversationOp } from "./conversation/fold.ts";
+import { indexMentions } from "./attention/mentionIndex.ts";
 
 export type OpDocument =
   | SignedMessage
@@ -717,6 +718,8 @@ export async function applyBatch(
       await appendEntry(sql, self, item.audit, new Date(now));
     }
   }
+  // Mentions (server/attention): derived rows and quads of the messages this batch changed.
+  await indexMentions(sql, batch, [...changes].map(([id, kind]) => ({ kind, row: rows.get(id)! })));
   return {
     outcomes,
     // In revision order: a live stream skips anything older than what it last sent.

@@ -40,6 +40,8 @@ export interface SignedMessage {
   inReplyTo?: string;
   /** The root message of the thread this one belongs to (same channel). */
   thread?: string;
+  /** Who the message mentions: member DIDs and role IRIs (server/attention/mentions.ts). */
+  mentions?: string[];
   proof: DataIntegrityProof;
 }
 
@@ -72,6 +74,8 @@ export interface SignedUpdate {
   channel: string;
   content: string;
   published: string;
+  /** The edited text's mentions: they replace the message's. */
+  mentions?: string[];
   proof: DataIntegrityProof;
 }
 
@@ -236,7 +240,8 @@ type FieldKind =
   | "attachments"
   | "message"
   | "emoji"
-  | "opids";
+  | "opids"
+  | "mentions";
 
 interface Shape {
   type: string;
@@ -249,7 +254,7 @@ const shapes = {
   Message: {
     type: "Message",
     fields: { id: "uuid", channel: "iri", attributedTo: "did", content: "text", published: "instant" },
-    optional: { attachment: "attachments", inReplyTo: "message", thread: "message" },
+    optional: { attachment: "attachments", inReplyTo: "message", thread: "message", mentions: "mentions" },
     signerField: "attributedTo",
   },
   React: {
@@ -282,6 +287,7 @@ const shapes = {
   Update: {
     type: "Update",
     fields: { actor: "did", object: "uuid", channel: "iri", content: "text", published: "instant" },
+    optional: { mentions: "mentions" },
     signerField: "actor",
   },
   Delete: {
@@ -378,6 +384,10 @@ function checkField(name: string, kind: FieldKind, value: unknown): void {
     : kind === "ref"
     ? isDidKey(value) || isUrnUuid(value) ||
       (typeof value === "string" && /^(https?:\/\/|urn:)\S+$/.test(value) && value.length <= 2048)
+    : kind === "mentions"
+    ? Array.isArray(value) && value.length <= 100 && value.every((v) =>
+      isDidKey(v) || (typeof v === "string" && /^https?:\/\/\S+$/.test(v) && v.length <= 2048)
+    )
     : kind === "object"
     ? typeof value === "object" && value !== null && !Array.isArray(value) &&
       JSON.stringify(value).length <= 8192
@@ -411,6 +421,7 @@ function checkField(name: string, kind: FieldKind, value: unknown): void {
       message: "a message id (a urn:uuid or an http(s) IRI)",
       emoji: "one emoji (a single grapheme, at most 32 code units)",
       opids: "a list of 1 to 100 operation ids (urn:harmony:op:…)",
+      mentions: "a list of member did:keys and role IRIs",
     }[kind];
     throw invalid("malformed_document", `"${name}" must be ${expected}`);
   }

@@ -72,6 +72,8 @@ export const H = {
   deletedBy: h("deletedBy"),
   /** A message's signed attachment descriptors, as JSON (server/files). */
   attachments: h("attachments"),
+  /** A member (DID) or role (IRI) a message mentions (server/attention). */
+  mentions: h("mentions"),
   // authority: roles and the capabilities members hold
   Role: h("Role"),
   action: h("action"),
@@ -312,6 +314,8 @@ export function harmonyContext(): Record<string, unknown> {
     inReplyTo: { "@id": "as:inReplyTo", "@type": "@id" },
     thread: { "@id": "harmony:thread", "@type": "@id" },
     removes: { "@id": "harmony:removes", "@type": "@id", "@container": "@set" },
+    // mentions (server/attention, docs/vocabulary.md)
+    mentions: { "@id": "harmony:mentions", "@type": "@id", "@container": "@set" },
   };
   return { "@context": terms };
 }

@@ -6,6 +6,8 @@ import { JoinByCredential } from "./credentials.tsx";
 import type { ExtrasMap } from "../server/conversation/model.ts";
 import { EmojiPicker, threadPathOf } from "./conversation.tsx";
 import { SearchBox } from "./search.tsx";
+import type { MentionNames } from "./mentions.ts";
+import { Bell, type PageAttention, UnreadBadges } from "./notifications.tsx";
 
 export interface ChatData {
   community: CommunityInfo;
@@ -27,9 +29,17 @@ export interface ChatData {
   hasNewer?: boolean;
   /** A thread page: its root (the messages are its replies). */
   thread?: MessageView | null;
+  /** Current names for mention tokens. */
+  names?: MentionNames;
+  /** Unread counts and the bell (signed-in members). */
+  attention?: PageAttention | null;
+  /** Presence by DID (members not listed are offline). */
+  presence?: Record<string, string>;
 }
 
-export function ChannelList(props: { channels: ChannelInfo[]; current: string | null }) {
+export function ChannelList(
+  props: { channels: ChannelInfo[]; current: string | null; attention?: PageAttention | null },
+) {
   return (
     <ul class="channel-list">
       {props.channels.map((c) => (
@@ -39,6 +49,9 @@ export function ChannelList(props: { channels: ChannelInfo[]; current: string | 
             {c.name}
             {c.visibility === "members"
               ? <span class="lock" title="members only" aria-label="members only">🔒</span>
+              : null}
+            {props.attention
+              ? <UnreadBadges channelId={c.id} unread={props.attention.channels[c.id]} />
               : null}
           </a>
         </li>
@@ -53,6 +66,7 @@ export function Sidebar(props: {
   current: string | null;
   viewer: Viewer | null;
   profile: ProfileInfo | null | undefined;
+  attention?: PageAttention | null;
 }) {
   const admin = props.viewer?.role === "admin" || props.viewer?.role === "owner";
   return (
@@ -85,8 +99,9 @@ export function Sidebar(props: {
             </a>
           )
           : null}
+        {props.attention ? <Bell attention={props.attention} /> : null}
       </header>
-      <ChannelList channels={props.channels} current={props.current} />
+      <ChannelList channels={props.channels} current={props.current} attention={props.attention} />
       <div class="user-panel">
         {props.viewer
           ? (
@@ -109,7 +124,9 @@ export function Sidebar(props: {
   );
 }
 
-export function MemberList(props: { members: MemberListing[] | null; count: number }) {
+export function MemberList(
+  props: { members: MemberListing[] | null; count: number; presence?: Record<string, string> },
+) {
   if (!props.members) {
     return (
       <aside class="members" id="members" aria-label="Members">
@@ -133,6 +150,13 @@ export function MemberList(props: { members: MemberListing[] | null; count: numb
               <li>
                 <a href={`/members/${encodeURIComponent(m.did)}`}>
                   <Avatar did={m.did} profile={m.profile} size="small" />
+                  <span
+                    class="presence-dot"
+                    data-presence={m.did}
+                    data-status={props.presence?.[m.did] ?? "offline"}
+                    title={props.presence?.[m.did] ?? "offline"}
+                  >
+                  </span>
                   <span>{m.name}</span>
                 </a>
               </li>
@@ -155,6 +179,7 @@ export function OlderMessages(props: {
   highlight?: string | null;
   /** In a thread: no paging, no "beginning of the channel". */
   inThread?: boolean;
+  names?: MentionNames;
 }) {
   return (
     <>
@@ -179,6 +204,7 @@ export function OlderMessages(props: {
           extras={props.extras?.get(m.id)}
           profiles={props.profiles}
           highlight={props.highlight === m.id}
+          names={props.names}
         />
       ))}
     </>
@@ -271,6 +297,7 @@ export function ChatPage(props: ChatData) {
           current={channel.id}
           viewer={viewer}
           profile={me}
+          attention={props.attention}
         />
         <main
           id="main"
@@ -280,6 +307,7 @@ export function ChatPage(props: ChatData) {
           data-revision={String(props.revision)}
           data-thread-root={props.thread?.id}
           data-highlight={props.highlight ?? undefined}
+          data-viewer-role={viewer?.role ?? ""}
         >
           <header class="channel-header">
             <button
@@ -328,6 +356,7 @@ export function ChatPage(props: ChatData) {
                   viewer={viewer}
                   extras={props.extras?.get(props.thread.id)}
                   profiles={props.profiles}
+                  names={props.names}
                 />
               )
               : null}
@@ -348,15 +377,17 @@ export function ChatPage(props: ChatData) {
               extras={props.extras}
               highlight={props.highlight}
               inThread={!!props.thread}
+              names={props.names}
             />
             {props.hasNewer
               ? <a class="jump-present" href={`/channels/${channel.id}`}>Jump to the newest messages</a>
               : null}
           </section>
+          <p class="typing" id="typing" aria-live="polite"></p>
           <Composer channel={channel} viewer={viewer} community={props.community} thread={props.thread} />
           <EmojiPicker />
         </main>
-        <MemberList members={props.members} count={props.memberCount} />
+        <MemberList members={props.members} count={props.memberCount} presence={props.presence} />
       </div>
     </Page>
   );

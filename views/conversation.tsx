@@ -55,6 +55,7 @@ export function ReactionBar(props: { reactions: ReactionSummary[]; canReact: boo
           data-action="toggle-reaction"
           data-emoji={r.emoji}
           data-ops={r.mine.join(" ")}
+          data-by={r.byActor ? JSON.stringify(r.byActor) : undefined}
           aria-pressed={r.mine.length ? "true" : "false"}
           aria-label={`${r.emoji} ${r.count}`}
           disabled={!props.canReact}
@@ -102,11 +103,12 @@ export function ThreadSummaryLink(props: { summary: ThreadSummary; channelId: st
 
 /** The conversation part of a message's body, under its text. */
 export function MessageConversation(
-  props: { message: MessageView; extras: MessageExtras | undefined; viewer: Viewer | null },
+  props: { message: MessageView; extras: MessageExtras | undefined; viewer: Viewer | null; shared?: boolean },
 ) {
   const { message, extras } = props;
   const channelId = channelIdOf(message.channel);
-  const member = !!props.viewer?.role;
+  // Shared (the live stream's one rendering for every reader): the page's script keeps what its viewer may use.
+  const member = props.shared || !!props.viewer?.role;
   return (
     <>
       <ReactionBar reactions={extras?.reactions ?? []} canReact={member} />
@@ -119,11 +121,12 @@ export function MessageConversation(
 
 /** Reply, thread, link, pin and react actions (the server checks each). */
 export function ConversationActions(
-  props: { message: MessageView; extras: MessageExtras | undefined; viewer: Viewer | null },
+  props: { message: MessageView; extras: MessageExtras | undefined; viewer: Viewer | null; shared?: boolean },
 ) {
   const { message, viewer } = props;
-  const member = !!viewer?.role;
-  const moderator = viewer?.role === "owner" || viewer?.role === "admin" || viewer?.role === "moderator";
+  const member = props.shared || !!viewer?.role;
+  const moderator = props.shared || viewer?.role === "owner" || viewer?.role === "admin" ||
+    viewer?.role === "moderator";
   const channelId = channelIdOf(message.channel);
   return (
     <>

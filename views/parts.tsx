@@ -1,5 +1,6 @@
 import { raw } from "hono/html";
 import { renderMarkdown } from "./markdown.ts";
+import { type MentionNames, renderMentions } from "./mentions.ts";
 import type { MessageView, ProfileInfo, Role } from "../server/model.ts";
 import { Attachments } from "./files.tsx";
 import type { MessageExtras } from "../server/conversation/model.ts";
@@ -71,14 +72,21 @@ export function MessageItem(props: {
   profiles?: Map<string, ProfileInfo>;
   /** The message a permalink points at. */
   highlight?: boolean;
+  /** Current names for mention tokens (views/mentions.ts). */
+  names?: MentionNames;
+  /**
+   * Rendered once for every reader (the live stream): both controls and the
+   * source are included and the page's script keeps those its viewer may use.
+   */
+  shared?: boolean;
 }) {
   const { message, viewer, extras } = props;
   const mine = viewer?.did === message.author;
   const moderator = viewer?.role === "admin" || viewer?.role === "owner";
   // A reply from the fediverse is changed only by its author, on their own server.
   const local = !/^https?:/.test(message.author);
-  const canEdit = local && mine && viewer?.role !== null;
-  const canDelete = local && ((mine && viewer?.role !== null) || moderator);
+  const canEdit = local && (props.shared || (mine && viewer?.role !== null));
+  const canDelete = local && (props.shared || (mine && viewer?.role !== null) || moderator);
   return (
     <article
       class={`message${extras?.pinned ? " pinned" : ""}${props.highlight ? " highlighted" : ""}`}
@@ -89,6 +97,7 @@ export function MessageItem(props: {
       data-lamport={String(message.lamport)}
       data-revision={String(message.revision)}
       data-source={canEdit ? message.content : undefined}
+      data-shared={props.shared ? "1" : undefined}
       aria-label={`Message from ${displayName(message.author, props.author)}`}
     >
       <Avatar did={message.author} profile={props.author} />
@@ -124,12 +133,14 @@ export function MessageItem(props: {
             />
           )
           : null}
-        <div class="content">{raw(renderMarkdown(message.content, { localOrigin: extras?.origin }))}</div>
+        <div class="content">
+          {raw(renderMentions(renderMarkdown(message.content, { localOrigin: extras?.origin }), props.names))}
+        </div>
         <Attachments message={message} />
-        <MessageConversation message={message} extras={extras} viewer={viewer} />
+        <MessageConversation message={message} extras={extras} viewer={viewer} shared={props.shared} />
       </div>
       <div class="message-actions">
-        <ConversationActions message={message} extras={extras} viewer={viewer} />
+        <ConversationActions message={message} extras={extras} viewer={viewer} shared={props.shared} />
         {canEdit ? <button type="button" data-action="edit" aria-label="Edit message">Edit</button> : null}
         {canDelete
           ? <button type="button" data-action="delete" aria-label="Delete message">Delete</button>

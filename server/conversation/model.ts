@@ -6,6 +6,11 @@ export interface ReactionSummary {
   count: number;
   /** The viewer's own React operation ids with this emoji (what an Unreact names); empty if none. */
   mine: string[];
+  /**
+   * Every reactor's React operation ids, by DID: only in the live stream's
+   * shared rendering, where the page's script picks out its viewer's own.
+   */
+  byActor?: Record<string, string[]>;
 }
 
 export interface ThreadSummary {

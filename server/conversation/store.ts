@@ -24,6 +24,9 @@ export function sqlOverQueryable(q: Queryable): SqlTransaction {
 const ids = (values: string[]) => sql.join(values.map((v) => sql`${v}`), sql`, `);
 
 /** Reactions per message: emoji in the order they were first used, distinct members, the viewer's own. */
+/** The viewer of a rendering shared by every reader (the live stream): see ReactionSummary.byActor. */
+export const EVERY_VIEWER = "*";
+
 export async function reactionsOf(
   q: Queryable,
   messages: string[],
@@ -40,7 +43,17 @@ export async function reactionsOf(
     if (!list) out.set(r.message, list = []);
     list.push({ emoji: r.emoji, count: Number(r.n), mine: [] });
   }
-  if (viewer) {
+  if (viewer === EVERY_VIEWER) {
+    const all = await q.all<{ message: string; emoji: string; actor: string; op_id: string }>(sql`
+      SELECT message, emoji, actor, op_id FROM reactions WHERE message IN (${ids(messages)})
+      ORDER BY lamport, op_id`);
+    for (const r of all) {
+      const summary = out.get(r.message)?.find((e) => e.emoji === r.emoji);
+      if (!summary) continue;
+      summary.byActor ??= {};
+      (summary.byActor[r.actor] ??= []).push(r.op_id);
+    }
+  } else if (viewer) {
     const own = await q.all<{ message: string; emoji: string; op_id: string }>(sql`
       SELECT message, emoji, op_id FROM reactions WHERE actor = ${viewer} AND message IN (${ids(messages)})
       ORDER BY lamport, op_id`);
@@ -127,7 +140,7 @@ export async function extrasFor(
   const [reactions, pinned, threads, quotes] = await Promise.all([
     reactionsOf(q, list, viewer),
     pinnedOf(q, list),
-    threadSummaries(q, roots, viewer),
+    threadSummaries(q, roots, viewer === EVERY_VIEWER ? null : viewer),
     quotesOf(q, replyTargets),
   ]);
   const out: ExtrasMap = new Map();

@@ -62,6 +62,7 @@ import { searchApiRoutes } from "../search/routes.tsx";
 import { recordFirstSeen } from "../moderation/guard.ts";
 import { sessionCookieName } from "./middleware.ts";
 import { liveStream } from "./live.ts";
+import { attentionApiRoutes } from "../attention/routes.tsx";
 import type { ChannelEvent } from "../events.ts";
 
 const MAX_JSON_BYTES = 64 * 1024;
@@ -455,6 +456,7 @@ export function apiRoutes(): Hono<AppEnv> {
   // ---- reactions, pins, threads (server/conversation)
   api.route("/", conversationApiRoutes());
   api.route("/", searchApiRoutes());
+  api.route("/", attentionApiRoutes());
 
   // ---- credentials (server/credentials/)
   api.get("/credentials", async (c) => {

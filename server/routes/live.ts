@@ -10,10 +10,29 @@ import type { Harmony } from "../harmony.ts";
 import type { ChannelInfo, MessageView } from "../model.ts";
 import type { AppEnv } from "./env.ts";
 import { CATCH_UP_LIMIT } from "../messages.ts";
+import { sseFrame } from "../attention/live.ts";
+
+/** Data already serialised once for every subscriber (see the web stream's render). */
+export class Encoded {
+  #frame: { id: string | undefined; bytes: Uint8Array } | null = null;
+  constructor(readonly json: string) {}
+
+  /** The whole event as bytes, built once: 1,000 subscribers share one encoding. */
+  frame(id: string | undefined): Uint8Array {
+    if (!this.#frame || this.#frame.id !== id) this.#frame = { id, bytes: sseFrame("change", this.json, id) };
+    return this.#frame.bytes;
+  }
+}
 
 export interface LiveOptions {
-  /** What to send for an event (serialised as JSON), or null to skip it. */
+  /** What to send for an event (serialised as JSON, unless already Encoded), or null to skip it. */
   render: (event: ChannelEvent) => unknown | null | Promise<unknown | null>;
+  /**
+   * Other events for this stream (server/attention: typing, presence,
+   * activity elsewhere): `push` writes one in order with the rest; the
+   * returned function runs when the stream closes.
+   */
+  attach?: (push: (frame: Uint8Array) => void) => Promise<() => void>;
   /** Changes after a revision, at most CATCH_UP_LIMIT of them. */
   catchUp: (sinceRevision: number) => Promise<MessageView[]>;
   latest: () => Promise<number>;
@@ -56,6 +75,8 @@ export function liveStream(
       }
       const data = await options.render(event);
       if (data === null || closed) return;
+      const id = event.kind === "channel" ? undefined : String(highest);
+      if (data instanceof Encoded) return void await stream.write(data.frame(id));
       await stream.writeSSE({
         event: "change",
         data: JSON.stringify(data),
@@ -111,6 +132,17 @@ export function liveStream(
     }
     ready = true;
     for (const event of pending.splice(0)) enqueue(event);
+    let detach = () => {};
+    if (options.attach && !closed) {
+      const push = (frame: Uint8Array) => {
+        if (closed) return;
+        chain = chain.then(() => stream.write(frame)).then(() => {}).catch(() => {
+          closed = true;
+        });
+      };
+      detach = await options.attach(push);
+      if (closed) detach();
+    }
 
     while (!closed) {
       await Promise.race([stream.sleep(HEARTBEAT_MS), disconnected]);
@@ -121,5 +153,6 @@ export function liveStream(
     }
     unsubscribe();
     unsubscribeCommunity();
+    detach();
   });
 }

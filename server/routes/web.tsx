@@ -47,14 +47,16 @@ import { authorityState } from "../authority/store.ts";
 import { capabilityReport } from "../authority/report.ts";
 import type { RolesData } from "../../views/roles.tsx";
 import { installBridge, listBridges, offerBridge, revokeBridge } from "../bridges.ts";
-import { liveStream } from "./live.ts";
+import { Encoded, liveStream } from "./live.ts";
 import { sessionCookieName } from "./middleware.ts";
 import { moderationWebRoutes } from "../moderation/routes.tsx";
 import { dmWebRoutes } from "../dms/routes.tsx";
 import { filesWebRoutes } from "../files/routes.tsx";
 import { conversationWebRoutes } from "../conversation/routes.tsx";
-import { extrasFor } from "../conversation/store.ts";
+import { EVERY_VIEWER, extrasFor } from "../conversation/store.ts";
 import { searchWebRoutes } from "../search/routes.tsx";
+import { attachLive, attentionWebRoutes, pageAttention, presenceNow } from "../attention/routes.tsx";
+import { mentionNames } from "../attention/mentions.ts";
 
 type C = Context<AppEnv>;
 
@@ -149,6 +151,47 @@ async function settingsData(c: C, notice?: string, offered?: { id: string; json:
   };
 }
 
+/** Each event's JSON for the pages' live streams, computed once and shared by every subscriber. */
+const sharedRenders = new WeakMap<ChannelEvent, Promise<Encoded>>();
+
+function renderShared(h: Harmony, event: ChannelEvent): Promise<Encoded> {
+  let rendered = sharedRenders.get(event);
+  if (!rendered) {
+    rendered = (async () => {
+      if (event.kind === "channel") return new Encoded(JSON.stringify({ kind: "channel" }));
+      const { message } = event;
+      if (message.deleted) {
+        return new Encoded(JSON.stringify({ kind: "deleted", id: messageDomId(message.id) }));
+      }
+      const [profiles, names] = [(await h.snapshot()).profiles, await mentionNames(h)];
+      // Reactions carry every reactor's operations; each page marks its viewer's own.
+      const extras = (await extrasFor(h, [message], EVERY_VIEWER)).get(message.id);
+      const html = (
+        <MessageItem
+          message={message}
+          author={profiles.get(message.author)}
+          viewer={null}
+          names={names}
+          extras={extras}
+          profiles={profiles}
+          shared
+        />
+      ).toString();
+      // A thread reply goes to its thread's page, not the channel's timeline.
+      return new Encoded(
+        JSON.stringify({
+          kind: event.kind,
+          id: messageDomId(message.id),
+          html,
+          thread: message.thread ?? null,
+        }),
+      );
+    })();
+    sharedRenders.set(event, rendered);
+  }
+  return rendered;
+}
+
 export function webRoutes(): Hono<AppEnv> {
   const web = new Hono<AppEnv>();
 
@@ -165,11 +208,13 @@ export function webRoutes(): Hono<AppEnv> {
     const channel = await findChannel(h, c.req.param("id"));
     await requireRead(h, actor, channel);
     const viewer = await viewerOf(c);
-    const [page, revision, channels, members] = await Promise.all([
+    const [page, revision, channels, members, names, attention] = await Promise.all([
       history(h, actor, channel),
       latestRevision(h.db, channel.iri),
       listChannels(h, actor),
       listMembers(h),
+      mentionNames(h),
+      pageAttention(h, actor, channel),
     ]);
     const snapshot = await h.snapshot();
     return c.html(
@@ -186,6 +231,9 @@ export function webRoutes(): Hono<AppEnv> {
         viewer={viewer}
         csrfToken={csrfOf(c)}
         extras={await extrasFor(h, page.messages, actor.did)}
+        names={names}
+        attention={attention}
+        presence={presenceNow(h)}
       />,
     );
   });
@@ -202,6 +250,7 @@ export function webRoutes(): Hono<AppEnv> {
         profiles={(await h.snapshot()).profiles}
         viewer={await viewerOf(c)}
         extras={await extrasFor(h, page.messages, c.get("actor").did)}
+        names={await mentionNames(h)}
       />,
     );
   });
@@ -211,26 +260,11 @@ export function webRoutes(): Hono<AppEnv> {
     const actor = c.get("actor");
     const channel = await findChannel(h, c.req.param("id"));
     await requireRead(h, actor, channel);
-    const viewer = await viewerOf(c);
     return liveStream(c, h, channel, {
-      render: async (event: ChannelEvent) => {
-        if (event.kind === "channel") return { kind: "channel" };
-        const { message } = event;
-        if (message.deleted) return { kind: "deleted", id: messageDomId(message.id) };
-        const profiles = (await h.snapshot()).profiles;
-        const extras = (await extrasFor(h, [message], actor.did)).get(message.id);
-        const html = (
-          <MessageItem
-            message={message}
-            author={profiles.get(message.author)}
-            viewer={viewer}
-            extras={extras}
-            profiles={profiles}
-          />
-        ).toString();
-        // A thread reply goes to its thread's page, not the channel's timeline.
-        return { kind: event.kind, id: messageDomId(message.id), html, thread: message.thread ?? null };
-      },
+      // Rendered once per event for every subscriber (viewer-neutral HTML; the page's script
+      // keeps the controls its viewer may use): 1,000 open pages cost one rendering, not 1,000.
+      render: (event: ChannelEvent) => renderShared(h, event),
+      attach: attachLive(h, actor, channel),
       catchUp: (since) => changesSince(h.db, channel.iri, since),
       latest: () => latestRevision(h.db, channel.iri),
       stillAllowed: async () => {
@@ -507,6 +541,7 @@ export function webRoutes(): Hono<AppEnv> {
   web.route("/", filesWebRoutes());
   web.route("/", conversationWebRoutes());
   web.route("/", searchWebRoutes());
+  web.route("/", attentionWebRoutes());
 
   return web;
 }

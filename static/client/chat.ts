@@ -14,6 +14,7 @@ import {
   initConversation,
   threadSeen,
 } from "./conversation.ts";
+import { applyViewer, attachAttention, editableText, initAttention, prepareText } from "./attention.ts";
 
 declare const htmx: { process(element: Element): void } | undefined;
 
@@ -85,12 +86,14 @@ function connectLive(main: HTMLElement, list: HTMLElement): void {
     if (!belongsHere(main, data)) return;
     const el = fragment(data.html);
     if (!el) return;
+    applyViewer(el);
     formatTimes(el);
     upsert(list, el);
     if (typeof htmx !== "undefined") htmx.process(el);
     if (stick) list.scrollTop = list.scrollHeight;
     if (data.thread && data.kind === "created") threadSeen(main);
   });
+  attachAttention(source, main.dataset.channelId!);
   source.addEventListener("reset", () => {
     source.close();
     location.reload();
@@ -121,13 +124,14 @@ function setupComposer(form: HTMLFormElement): void {
       }
       const attachments = await uploads.ready();
       if (!content.trim() && attachments.length === 0) return;
+      const text = await prepareText(content);
       const message = await signMessage(
         signer,
         form.dataset.channelIri!,
-        content,
+        text.content,
         undefined,
         undefined,
-        { ...composerRefs(form), attachment: attachments },
+        { ...composerRefs(form), attachment: attachments, mentions: text.mentions },
       );
       await api("POST", `/channels/${form.dataset.channelId}/messages`, { message });
       uploads.clear();
@@ -159,7 +163,7 @@ function editMessage(article: HTMLElement): void {
   const box = document.createElement("form");
   box.className = "edit-box";
   const area = document.createElement("textarea");
-  area.value = article.dataset.source ?? "";
+  area.value = editableText(article.dataset.source ?? "");
   area.maxLength = 4000;
   area.setAttribute("aria-label", "Edit message");
   const save = document.createElement("button");
@@ -191,7 +195,15 @@ function editMessage(article: HTMLElement): void {
       const signer = await currentSigner();
       if (!signer) throw new Error(noKey);
       const main = document.getElementById("main")!;
-      const update = await signUpdate(signer, main.dataset.channelIri!, article.dataset.id!, area.value);
+      const text = await prepareText(area.value);
+      const update = await signUpdate(
+        signer,
+        main.dataset.channelIri!,
+        article.dataset.id!,
+        text.content,
+        undefined,
+        text.mentions,
+      );
       await api("PUT", `/messages/${encodeURIComponent(article.dataset.id!)}`, { update });
       close();
     } catch (e) {
@@ -231,5 +243,6 @@ export function initChatPage(): void {
   });
   const composer = document.getElementById("composer") as HTMLFormElement | null;
   if (composer) setupComposer(composer);
+  initAttention(main.dataset.channelId!);
   connectLive(main, list);
 }

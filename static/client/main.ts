@@ -11,6 +11,7 @@ import { initRoleForms } from "./roles.ts";
 import { initJoinByCredential } from "./credentials.ts";
 import { initModeration } from "./moderation.ts";
 import { initDmListPage, initDmPage } from "./dm.ts";
+import { initMentionLinks } from "./attention.ts";
 
 function setupToggles(): void {
   document.addEventListener("click", (event) => {
@@ -40,6 +41,7 @@ const pages: Record<string, () => void | Promise<void>> = {
   },
   dms: () => initDmListPage(),
   dm: () => initDmPage(),
+  notifications: () => initMentionLinks(),
   profile: () => {
     initProfilePage();
     initRecoverySection();
