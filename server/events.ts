@@ -29,6 +29,20 @@ export class EventHub {
     };
   }
 
+  /** Aborted when the instance stops: long-lived responses (live streams) end on it. */
+  readonly #stopping = new AbortController();
+  get stopping(): AbortSignal {
+    return this.#stopping.signal;
+  }
+  /**
+   * Ends every live stream, so that the HTTP server's graceful shutdown,
+   * which waits for open responses, does not wait for streams whose reader
+   * is gone but whose closing the server has not noticed yet.
+   */
+  stop(): void {
+    this.#stopping.abort();
+  }
+
   subscribeCommunity(listener: Listener<CommunityEvent>): () => void {
     this.#community.add(listener);
     return () => this.#community.delete(listener);

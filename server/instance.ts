@@ -71,6 +71,7 @@ export async function startInstance(
       claimUrl: url,
       async close() {
         attentionOf(harmony!).close();
+        harmony!.hub.stop();
         await server.shutdown();
         await recovery?.close();
         await files?.close();

@@ -82,11 +82,19 @@ function liveDms(c: Context<AppEnv>, h: Harmony, me: string): Response {
     const unsubscribe = dmHub(h).subscribe(me, (event) => (ready ? enqueue(event) : pending.push(event)));
     let onDisconnect = () => {};
     const disconnected = new Promise<void>((resolve) => onDisconnect = resolve);
-    stream.onAbort(() => {
+    const end = () => {
       closed = true;
       onDisconnect();
       unsubscribe();
+    };
+    const forget = () => h.hub.stopping.removeEventListener("abort", end);
+    stream.onAbort(() => {
+      end();
+      forget();
     });
+    // The instance is stopping: end the stream (see EventHub.stop).
+    if (h.hub.stopping.aborted) end();
+    else h.hub.stopping.addEventListener("abort", end, { once: true });
     if (since !== null) {
       const missed = await h.db.select().from(dmIndex)
         .where(and(or(eq(dmIndex.sender, me), eq(dmIndex.recipient, me)), gt(dmIndex.position, since)))
@@ -117,6 +125,7 @@ function liveDms(c: Context<AppEnv>, h: Harmony, me: string): Response {
         closed = true;
       });
     }
+    forget();
     unsubscribe();
   });
 }

@@ -100,17 +100,26 @@ export function liveStream(
     const unsubscribeCommunity = h.hub.subscribeCommunity(() => {
       if (ready) enqueue({ kind: "channel", channelIri: channel.iri, quiet: true });
     });
-    stream.onAbort(() => {
+    const end = () => {
       closed = true;
       onDisconnect();
       unsubscribe();
       unsubscribeCommunity();
+    };
+    const forget = () => h.hub.stopping.removeEventListener("abort", end);
+    stream.onAbort(() => {
+      end();
+      forget();
     });
+    // The instance is stopping: end the stream (the client reconnects to wherever it restarts).
+    if (h.hub.stopping.aborted) end();
+    else h.hub.stopping.addEventListener("abort", end, { once: true });
 
     if (since !== null) {
       const missed = await options.catchUp(since);
       if (missed.length >= CATCH_UP_LIMIT) {
         // Too much was missed to replay: the client reloads the history instead.
+        forget();
         unsubscribe();
         unsubscribeCommunity();
         await stream.writeSSE({
@@ -151,6 +160,7 @@ export function liveStream(
         closed = true;
       });
     }
+    forget();
     unsubscribe();
     unsubscribeCommunity();
     detach();
