@@ -13,11 +13,13 @@ import {
   bridgePart,
   capabilitiesPart,
   fanoutPart,
+  livePart,
   type Part,
   postingVsBaseline,
   searchPart,
 } from "./report_more.ts";
 import type { SearchBenchResult } from "./search.ts";
+import type { LiveResult } from "./live.ts";
 
 export interface RunResults {
   host: Machine;
@@ -34,6 +36,7 @@ export interface RunResults {
   capabilities: CapabilityBenchRow[] | null;
   authority: AuthorityBenchRow[] | null;
   search: SearchBenchResult | null;
+  live: LiveResult[] | null;
 }
 
 const n0 = (x: number) => Math.round(x).toLocaleString("en");
@@ -235,6 +238,7 @@ own page cache is at most 2 MiB per connection.`);
   if (r.fanout) parts.push(fanoutPart(r.fanout));
   if (r.capabilities?.length) parts.push(capabilitiesPart(r.capabilities));
   if (r.authority?.length) parts.push(authorityPart(r.authority));
+  if (r.live?.length) parts.push(livePart(r.live));
   if (r.search) parts.push(searchPart(r.search));
   for (const part of parts) {
     rows.push(...part.rows);

@@ -8,6 +8,7 @@ import type { BridgeBenchResult } from "./bridge.ts";
 import type { CapabilityBenchRow } from "./capabilities.ts";
 import type { FanoutResult } from "./fanout.ts";
 import type { IngestResult } from "./ingest.ts";
+import type { LiveResult } from "./live.ts";
 import type { KindResult, SearchBenchResult } from "./search.ts";
 
 export interface Part {
@@ -251,5 +252,46 @@ posting list, about 40 ms for "the" over a million messages), and a phrase of co
 occurs (every message holding all the words is checked for the phrase). Bringing those under 50 ms
 would take another index structure (for example, per-month segments); they are reported apart rather
 than hidden in the mix.`,
+  };
+}
+
+export function livePart(runs: LiveResult[]): Part {
+  const label = (r: LiveResult) =>
+    r.members
+      ? `${n0(r.members)} members + ${n0(r.streams - r.members)} visitors`
+      : `${n0(r.streams)} visitors`;
+  return {
+    rows: runs.map((r, i) =>
+      `| 8${"abc"[i]} | Post to arrival on ${n0(r.streams)} open live streams (${
+        label(r)
+      }, ${r.rate} msg/s) | p99 ≤ 200 ms | p50 ${f(r.latency.p50, 1)} ms, p99 ${
+        f(r.latency.p99, 1)
+      } ms, ${r.missing} missing | ${verdict(r.latency.p99 <= 200 && r.missing === 0)} |`
+    ),
+    section: `## 8. Live streams: post to arrival on 1,000 open pages
+
+**What it measures.** The instance runs as a separate process. ${
+      runs[0]?.processes ?? 4
+    } client processes open the pages' own live streams (\`GET /channels/{id}/live\`, server-sent events) over
+loopback HTTP on one public channel, as visitors or as signed-in members (whose streams also count for
+presence); once every stream has said "ready", the main process posts signed messages through the JSON API
+at a steady rate. The latency of each (message, stream) pair is the arrival of the event on that stream minus
+the start of the POST (one clock: every process runs on this machine). A message event is rendered once,
+viewer-neutral (each page's script keeps the controls its viewer may use), encoded once, and the same bytes
+are written to every stream.
+
+| Streams | Messages | Rate | p50 | p90 | p99 | max | Missing | POST p99 | Server RSS idle / streams open / after | Server CPU |
+|---|---|---|---|---|---|---|---|---|---|---|
+${
+      runs.map((r) =>
+        `| ${label(r)} | ${r.messages} | ${r.rate}/s | ${f(r.latency.p50, 1)} ms | ${
+          f(r.latency.p90, 1)
+        } ms | ${f(r.latency.p99, 1)} ms | ${f(r.latency.max, 1)} ms | ${r.missing} | ${
+          f(r.post.p99, 1)
+        } ms | ${f(r.serverRssIdleMiB, 0)} / ${f(r.serverRssStreamsMiB, 0)} / ${
+          f(r.serverRssAfterMiB, 0)
+        } MiB | ${f(r.serverCpuSeconds, 1)} s |`
+      ).join("\n")
+    }`,
   };
 }

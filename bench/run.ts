@@ -3,7 +3,7 @@
  *
  *   deno task bench                  everything (first run builds a 1M-message database, ~1.5 min)
  *   deno task bench --only=ingest    some benchmarks, printed only: ingest, baseline, render, memory,
- *                                    bridge, fanout, capabilities, authority, search
+ *                                    bridge, fanout, capabilities, authority, live, search
  *   deno task bench --quick          small sizes, to check the harness, printed only
  *
  * BENCH_SERVER_FLAGS adds Deno flags to the server processes, e.g.
@@ -16,6 +16,7 @@ import { benchBridgeInbound, type BridgeBenchResult } from "./bridge.ts";
 import { benchCapabilities, type CapabilityBenchRow } from "./capabilities.ts";
 import { benchFanout, type FanoutResult } from "./fanout.ts";
 import { benchIngest, type IngestResult } from "./ingest.ts";
+import { benchLive, type LiveResult } from "./live.ts";
 import { machine, progress, repoRoot } from "./lib.ts";
 import { benchMemory, type MemoryResult } from "./memory.ts";
 import { ensureRenderDatabase, type RenderDatabase } from "./populate.ts";
@@ -36,6 +37,7 @@ const sizes = quick
     bridge: { operations: 500, concurrency: 64, authors: 16 },
     fanout: { followers: 50, messages: 2, followConcurrency: 32, timeoutMs: 30_000 },
     search: { messages: 20_000, queries: 20, warmup: 5, httpQueries: 40 },
+    live: [{ streams: 100, messages: 20, rate: 10, processes: 2, members: 0 }],
     seconds: 1,
   }
   : {
@@ -45,6 +47,10 @@ const sizes = quick
     bridge: { operations: 5_000, concurrency: 64, authors: 16 },
     fanout: { followers: 1_000, messages: 5, followConcurrency: 32, timeoutMs: 60_000 },
     search: { messages: 1_000_000, queries: 200, warmup: 10, httpQueries: 280 },
+    live: [
+      { streams: 1_000, messages: 200, rate: 10, processes: 4, members: 0 },
+      { streams: 1_000, messages: 200, rate: 10, processes: 4, members: 200 },
+    ],
     seconds: 3,
   };
 
@@ -121,6 +127,12 @@ if (wants("authority")) {
   authority = await benchAuthority(sizes.seconds);
 }
 
+let live: LiveResult[] | null = null;
+if (wants("live")) {
+  live = [];
+  for (const options of sizes.live) live.push(await benchLive(options));
+}
+
 let search: SearchBenchResult | null = null;
 if (wants("search")) {
   const { messages, ...options } = sizes.search;
@@ -144,6 +156,7 @@ const results: RunResults = {
   capabilities,
   authority,
   search,
+  live,
 };
 if (quick || only) {
   progress(`partial run done in ${seconds.toFixed(0)} s; BENCHMARKS.md left as it is`);
