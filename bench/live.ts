@@ -26,6 +26,8 @@ export interface LiveOptions {
   processes: number;
   /** How many of the streams belong to signed-in members (the rest are visitors). */
   members: number;
+  /** The first messages, posted like the others but left out of the figures (JIT, caches, connections). */
+  warmup: number;
 }
 
 export interface LiveResult extends LiveOptions {
@@ -162,7 +164,15 @@ async function* linesOf(stream: ReadableStream<Uint8Array>): AsyncGenerator<stri
 }
 
 export async function benchLive(options: Partial<LiveOptions> = {}): Promise<LiveResult> {
-  const o: LiveOptions = { streams: 1000, messages: 200, rate: 10, processes: 4, members: 0, ...options };
+  const o: LiveOptions = {
+    streams: 1000,
+    messages: 200,
+    rate: 10,
+    processes: 4,
+    members: 0,
+    warmup: 0,
+    ...options,
+  };
   const dir = await Deno.makeTempDir({ prefix: "harmony-bench-live-" });
   const ownerFile = await identityFileFromMnemonic(generateMnemonic());
   const server = await startServerProcess({
@@ -270,17 +280,21 @@ export async function benchLive(options: Partial<LiveOptions> = {}): Promise<Liv
     const serverCpuSeconds = (await cpuSecondsOf(server.pid)) - cpu0;
     const memory = await memoryOf(server.pid);
     const latencies: number[] = [];
+    let arrived = 0;
     for (const arrivals of results) {
-      for (let i = 0; i < o.messages; i++) for (const at of arrivals[i]) latencies.push(at - started[i]);
+      for (let i = 0; i < o.messages; i++) {
+        arrived += arrivals[i].length;
+        if (i >= o.warmup) { for (const at of arrivals[i]) latencies.push(at - started[i]); }
+      }
     }
-    // Pairs that never arrived.
-    const missing = o.streams * o.messages - latencies.length;
+    // Pairs that never arrived (warm-up messages included).
+    const missing = o.streams * o.messages - arrived;
     return {
       ...o,
       latency: summarize(latencies),
       missing,
       otherEvents,
-      post: summarize(postTimes),
+      post: summarize(postTimes.slice(o.warmup)),
       serverRssIdleMiB,
       serverRssStreamsMiB,
       serverRssAfterMiB: memory.rssMiB,
@@ -322,6 +336,7 @@ if (import.meta.main) {
       rate: flag("rate", 10),
       processes: flag("processes", 4),
       members: flag("members", 0),
+      warmup: flag("warmup", 0),
     });
     const f = (x: number) => x.toFixed(1);
     console.log(

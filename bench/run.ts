@@ -37,7 +37,7 @@ const sizes = quick
     bridge: { operations: 500, concurrency: 64, authors: 16 },
     fanout: { followers: 50, messages: 2, followConcurrency: 32, timeoutMs: 30_000 },
     search: { messages: 20_000, queries: 20, warmup: 5, httpQueries: 40 },
-    live: [{ streams: 100, messages: 20, rate: 10, processes: 2, members: 0 }],
+    live: [{ streams: 100, messages: 20, rate: 10, processes: 2, members: 0, warmup: 5 }],
     seconds: 1,
   }
   : {
@@ -48,8 +48,8 @@ const sizes = quick
     fanout: { followers: 1_000, messages: 5, followConcurrency: 32, timeoutMs: 60_000 },
     search: { messages: 1_000_000, queries: 200, warmup: 10, httpQueries: 280 },
     live: [
-      { streams: 1_000, messages: 200, rate: 10, processes: 4, members: 0 },
-      { streams: 1_000, messages: 200, rate: 10, processes: 4, members: 200 },
+      { streams: 1_000, messages: 220, rate: 10, processes: 4, members: 0, warmup: 20 },
+      { streams: 1_000, messages: 220, rate: 10, processes: 4, members: 200, warmup: 20 },
     ],
     seconds: 3,
   };

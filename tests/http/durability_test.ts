@@ -69,7 +69,12 @@ Deno.test("durability: every acknowledged message survives kill -9 and a restart
   let server: ServerProcess | null = null;
   try {
     server = await spawnServer(env);
-    const claimLine = /^\s*(http:\/\/\S+\/claim\/(\S+))\s*$/m.exec(server.output());
+    // The server answers /healthz as soon as it listens; its console output may reach us a moment later.
+    const claimPattern = /^\s*(http:\/\/\S+\/claim\/(\S+))\s*$/m;
+    for (let i = 0; i < 200 && !claimPattern.test(server.output()); i++) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const claimLine = claimPattern.exec(server.output());
     assert.ok(claimLine, `the first start prints the claim link:\n${server.output()}`);
     assert.ok(claimLine[1].startsWith(`${origin}/claim/`));
 
