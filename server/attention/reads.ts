@@ -85,6 +85,12 @@ export async function markChannelRead(
   } else {
     throw invalid("invalid_marker", "lamport must be a whole number at least 0");
   }
+  // A marker that is already there (a page viewed again with nothing new) costs no write, hence no commit.
+  const [current] = await rows(h, "SELECT lamport FROM read_markers WHERE member = ? AND channel = ?", [
+    did,
+    channel.iri,
+  ]);
+  if (current && Number(current.lamport) >= target) return Number(current.lamport);
   const now = Date.now();
   await h.database.writeSql((sql) =>
     sql.run(
