@@ -129,14 +129,18 @@ export async function attentionSummary(h: Harmony, actor: Actor): Promise<Attent
   const marks = await markers(h, did);
   const out: Record<string, ChannelUnread> = {};
   const byIri = new Map(channels.map((c) => [c.iri, c]));
-  for (const channel of channels) {
-    const [row] = await rows(
+  for (const channel of channels) out[channel.id] = { messages: 0, mentions: 0 };
+  // Every channel's bounded count in one statement (one trip through the driver, not one per channel).
+  if (channels.length) {
+    const counts = await rows(
       h,
-      `SELECT count(*) AS n FROM (SELECT 1 FROM message_index
-         WHERE channel = ? AND lamport > ? AND author != ? AND deleted = 0 LIMIT ${UNREAD_CAP})`,
-      [channel.iri, marks.get(channel.iri) ?? 0, did],
+      channels.map(() =>
+        `SELECT ? AS channel, (SELECT count(*) FROM (SELECT 1 FROM message_index
+           WHERE channel = ? AND lamport > ? AND author != ? AND deleted = 0 LIMIT ${UNREAD_CAP})) AS n`
+      ).join(" UNION ALL "),
+      channels.flatMap((c) => [c.id, c.iri, marks.get(c.iri) ?? 0, did]),
     );
-    out[channel.id] = { messages: Number(row?.n ?? 0), mentions: 0 };
+    for (const r of counts) out[String(r.channel)].messages = Number(r.n ?? 0);
   }
   const targets = [did, ...roles];
   const seen = new Set<string>();
