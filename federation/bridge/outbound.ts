@@ -23,7 +23,7 @@ import { REPLICATED_KINDS, versionVector } from "../../server/replication.ts";
 import { verifySigned } from "../../server/signed.ts";
 import { actionOf, type BridgeActivity, operationActivity, syncActivity } from "./activity.ts";
 import { channelSigner } from "./signing.ts";
-import { checkPeerAddress } from "./addresses.ts";
+import { checkFetchAddress } from "../../server/net/address.ts";
 
 const BATCH = 64;
 const IN_FLIGHT = 8;
@@ -38,7 +38,7 @@ export class PeerDeliveryError extends Error {
 
 /** POSTs a signed invocation to a peer inbox; returns the JSON reply. */
 async function post(h: Harmony, link: Link, activity: BridgeActivity): Promise<unknown> {
-  await checkPeerAddress(link.peerInbox, h.config.allowPrivateAddresses);
+  await checkFetchAddress(link.peerInbox, h.config.allowPrivateAddresses);
   const response = await fetch(link.peerInbox, {
     method: "POST",
     headers: { "content-type": "application/activity+json", accept: "application/json" },

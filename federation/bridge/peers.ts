@@ -7,7 +7,7 @@
  */
 import type { Harmony } from "../../server/harmony.ts";
 import { bridgeState } from "../../server/bridges.ts";
-import { checkPeerAddress } from "./addresses.ts";
+import { checkFetchAddress } from "../../server/net/address.ts";
 
 export interface ControllerView {
   controller: string;
@@ -31,7 +31,7 @@ export class PeerKeys {
   }
 
   async #fetch(actor: string): Promise<ControllerView | null> {
-    await checkPeerAddress(actor, this.h.config.allowPrivateAddresses);
+    await checkFetchAddress(actor, this.h.config.allowPrivateAddresses);
     const response = await fetch(actor, {
       headers: {
         accept:

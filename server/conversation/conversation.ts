@@ -15,7 +15,13 @@ import { type IndexRow, opIdOf, toView } from "../oplog.ts";
 import { requireRead } from "../permissions.ts";
 import { authorize } from "../authority/authorize.ts";
 import { checkEdit, checkReact } from "../moderation/guard.ts";
-import { type SignedMessage, verifySigned } from "../signed.ts";
+import {
+  type SignedMessage,
+  type SignedPin,
+  type SignedReact,
+  type SignedUnreact,
+  verifySigned,
+} from "../signed.ts";
 import type { ThreadSummary } from "./model.ts";
 import { threadSummaries } from "./store.ts";
 
@@ -83,20 +89,38 @@ export async function reactToMessage(
   if (!actor.did) throw unauthorized("sign in to react to messages");
   const type = (document as { type?: unknown })?.type === "Unreact" ? "Unreact" : "React";
   const doc = await verifySigned(type, document);
-  if (doc.object !== messageId) throw invalid("wrong_message", "the reaction was signed for another message");
-  if (doc.actor !== actor.did) throw forbidden("you can only send reactions you signed yourself");
+  const outcome = await submitOnMessage(h, actor, messageId, doc, "reaction", "react");
+  return { status: outcome.status, opId: outcome.opId, message: outcome.message };
+}
+
+/**
+ * Submits a member's signed operation on a message (a reaction or a pin):
+ * signed by the caller, for this message, allowed `action` in its channel,
+ * and not refused by moderation (timeouts, rate limits).
+ */
+async function submitOnMessage(
+  h: Harmony,
+  actor: Actor,
+  messageId: string,
+  doc: SignedReact | SignedUnreact | SignedPin,
+  noun: "reaction" | "pin",
+  action: "react" | "pin",
+) {
+  if (doc.object !== messageId) throw invalid("wrong_message", `the ${noun} was signed for another message`);
+  const did = actor.did!;
+  if (doc.actor !== did) throw forbidden(`you can only send ${noun}s you signed yourself`);
   const row = await targetMessage(h, messageId, doc.channel);
   const channel = await channelOfIri(h, row.channel);
-  await authorize(h, actor, "react", channel);
-  await checkReact(h, actor.did);
-  const outcome = await h.ops.submit({
+  await authorize(h, actor, action, channel);
+  if (action === "react") await checkReact(h, did);
+  else await checkEdit(h, did);
+  return await h.ops.submit({
     doc,
     opId: await opIdOf(doc),
     channel: channel.iri,
     envelope: null,
     maxSkewMs: MAX_CLOCK_SKEW_MS,
   });
-  return { status: outcome.status, opId: outcome.opId, message: outcome.message };
 }
 
 /** Pins or unpins a message (members allowed "pin"). */
@@ -109,19 +133,7 @@ export async function pinMessage(
   if (!actor.did) throw unauthorized("sign in to pin messages");
   const type = (document as { type?: unknown })?.type === "Unpin" ? "Unpin" : "Pin";
   const doc = await verifySigned(type, document);
-  if (doc.object !== messageId) throw invalid("wrong_message", "the pin was signed for another message");
-  if (doc.actor !== actor.did) throw forbidden("you can only send pins you signed yourself");
-  const row = await targetMessage(h, messageId, doc.channel);
-  const channel = await channelOfIri(h, row.channel);
-  await authorize(h, actor, "pin", channel);
-  await checkEdit(h, actor.did);
-  const outcome = await h.ops.submit({
-    doc,
-    opId: await opIdOf(doc),
-    channel: channel.iri,
-    envelope: null,
-    maxSkewMs: MAX_CLOCK_SKEW_MS,
-  });
+  const outcome = await submitOnMessage(h, actor, messageId, doc, "pin", "pin");
   const [state] = await h.db.select().from(pins).where(eq(pins.message, messageId));
   return {
     status: outcome.status,

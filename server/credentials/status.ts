@@ -17,7 +17,7 @@ import * as vc from "@digitalbazaar/vc";
 import { checkStatus as listCheckStatus } from "@digitalbazaar/vc-bitstring-status-list";
 import { createDocumentLoader } from "../capabilities/loader.ts";
 import type { Harmony } from "../harmony.ts";
-import { AddressRefused, checkFetchAddress } from "./address.ts";
+import { AddressRefused, checkFetchAddress } from "../net/address.ts";
 import { statusListNumber, storedStatusList } from "./store.ts";
 import { credentialVerifySuites } from "./suites.ts";
 

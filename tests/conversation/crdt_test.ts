@@ -8,9 +8,7 @@ import { sql } from "drizzle-orm";
 import { applyBatch, type Envelope, type OpDocument, opIdOf, type OpSubmission } from "../../server/oplog.ts";
 import { stateHash } from "../../server/replication.ts";
 import { signMessage, signPin, signReact, signUnreact } from "../../server/documents.ts";
-import { type KeySigner, signerFromSecret } from "../../server/crypto/signer.ts";
-import { identityFromSigningSecret } from "../../server/crypto/derive.ts";
-import { type TempDatabase, tempDatabase } from "../unit/support.ts";
+import { member, random, type TempDatabase, tempDatabase } from "../unit/support.ts";
 
 const A = "https://a.example";
 const B = "https://b.example";
@@ -19,21 +17,6 @@ const channelOf: Record<string, string> = {
   [B]: `${B}/channels/bbbbbbbbbb`,
 };
 const EMOJI = ["👍", "❤️", "🎉", "🇫🇷"];
-
-function random(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) >>> 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-async function member(n: number): Promise<KeySigner> {
-  const secret = new Uint8Array(32).fill(n);
-  return await signerFromSecret(identityFromSigningSecret(secret).did, secret);
-}
 
 interface Op {
   doc: OpDocument;

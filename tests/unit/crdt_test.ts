@@ -7,10 +7,8 @@ import { sql } from "drizzle-orm";
 import { applyBatch, type Envelope, type OpDocument, opIdOf, type OpSubmission } from "../../server/oplog.ts";
 import { opsSince, stateHash, versionVector } from "../../server/replication.ts";
 import { signDelete, signMessage, signUpdate } from "../../server/documents.ts";
-import { signerFromSecret } from "../../server/crypto/signer.ts";
-import { identityFromSigningSecret } from "../../server/crypto/derive.ts";
 import type { KeySigner } from "../../server/crypto/signer.ts";
-import { type TempDatabase, tempDatabase } from "./support.ts";
+import { member, random, type TempDatabase, tempDatabase } from "./support.ts";
 
 const A = "https://a.example";
 const B = "https://b.example";
@@ -18,22 +16,6 @@ const channelOf = { [A]: `${A}/channels/aaaaaaaaaa`, [B]: `${B}/channels/bbbbbbb
   string,
   string
 >;
-
-/** A small deterministic PRNG (mulberry32), so a failure can be replayed. */
-function random(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) >>> 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-async function member(n: number): Promise<KeySigner> {
-  const secret = new Uint8Array(32).fill(n);
-  return await signerFromSecret(identityFromSigningSecret(secret).did, secret);
-}
 
 interface Op {
   doc: OpDocument;

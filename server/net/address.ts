@@ -1,10 +1,10 @@
 /**
- * The instance's address policy for what it fetches on a credential's
- * behalf (status lists of other issuers): unless private addresses are
- * allowed (config.allowPrivateAddresses, HARMONY_ALLOW_PRIVATE_ADDRESSES=1),
- * only https URLs whose host resolves to public addresses only, so a
- * presented credential cannot point this instance at its own network.
- * (The same rule the bridges follow; server/ cannot import federation/.)
+ * The instance's address policy for what it fetches on someone else's say:
+ * a bridge peer an admin named (federation/bridge), a status list a
+ * presented credential points at (server/credentials). Unless private
+ * addresses are allowed (config.allowPrivateAddresses,
+ * HARMONY_ALLOW_PRIVATE_ADDRESSES=1), only https URLs whose host resolves to
+ * public addresses only, so nobody can point this instance at its own network.
  */
 const privateV4: ReadonlyArray<readonly [number, number]> = [
   [0x00000000, 8], // 0.0.0.0/8, "this network"
