@@ -123,26 +123,48 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `deno run -A server/main.ts` as a separate process (its own event
- * loop and V8 heap) and waits until /healthz answers.
+ * How `deno task start` runs the server (deno.json): its environment
+ * assignments and its `deno run` flags, so the benchmarks measure the
+ * instance as it is deployed.
+ */
+export function startTask(): { env: Record<string, string>; flags: string[] } {
+  const config = JSON.parse(Deno.readTextFileSync(`${repoRoot}/deno.json`));
+  const words = String(config.tasks.start).trim().split(/\s+/);
+  const env: Record<string, string> = {};
+  while (/^[A-Z_][A-Z0-9_]*=/.test(words[0])) {
+    const [name, ...value] = words.shift()!.split("=");
+    env[name] = value.join("=");
+  }
+  if (words[0] !== "deno" || words[1] !== "run" || words.at(-1) !== "server/main.ts") {
+    throw new Error(
+      `the start task is not "[VAR=value …] deno run [flags] server/main.ts": ${config.tasks.start}`,
+    );
+  }
+  return { env, flags: words.slice(2, -1) };
+}
+
+/**
+ * Starts the server as `deno task start` does (startTask), as a separate
+ * process (its own event loop and V8 heap), and waits until /healthz answers.
  */
 export async function startServerProcess(
   env: Record<string, string>,
   /** The checkout whose server/main.ts runs (default: this one). */
   root = repoRoot,
 ): Promise<ServerProcess> {
+  const task = startTask();
   const port = freePort();
   const origin = `http://127.0.0.1:${port}`;
   const child = new Deno.Command(Deno.execPath(), {
     // BENCH_SERVER_FLAGS adds Deno flags to the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
     args: [
       "run",
-      "-A",
+      ...task.flags,
       ...(Deno.env.get("BENCH_SERVER_FLAGS")?.split(/\s+/).filter(Boolean) ?? []),
       "server/main.ts",
     ],
     cwd: root,
-    env: { PORT: String(port), HARMONY_ORIGIN: origin, NO_COLOR: "1", ...env },
+    env: { ...task.env, PORT: String(port), HARMONY_ORIGIN: origin, NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
   }).spawn();

@@ -1,7 +1,10 @@
 /**
  * Benchmark 3: idle resident memory of a started instance. The server runs
- * as its own process; after start-up and a few requests it idles for 5 s,
- * then VmRSS (and the peak, VmHWM) is read from /proc/<pid>/status.
+ * as its own process, started as `deno task start` starts it; after
+ * start-up and some requests it idles, and VmRSS (and the peak, VmHWM) is
+ * read from /proc/<pid>/status 5 s into the quiet spell and again at its end,
+ * once V8's memory reducer has run (it shrinks the heap after about 30 s
+ * without work).
  */
 import {
   HarmonyClient,
@@ -16,7 +19,11 @@ export interface MemoryResult {
   name: string;
   requests: number;
   afterStartMiB: number;
+  /** 5 s after the last request. */
+  quietMiB: number;
+  /** At the end of the quiet spell (`idleSeconds`). */
   idleMiB: number;
+  idleSeconds: number;
   peakMiB: number;
   anonMiB: number;
   fileMiB: number;
@@ -90,15 +97,24 @@ export async function benchMemory(options: {
       requests += 3;
     }
     progress(`memory (${options.name}): ${requests} requests done; idling ${options.idleSeconds} s`);
-    await new Promise((r) => setTimeout(r, options.idleSeconds * 1000));
+    const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
+    await sleep(5);
+    const quietMiB = (await memoryOf(server.pid)).rssMiB;
+    await sleep(options.idleSeconds - 5);
     const { rssMiB, peakMiB, anonMiB, fileMiB } = await memoryOf(server.pid);
-    progress(`memory (${options.name}): idle RSS ${rssMiB.toFixed(1)} MiB (peak ${peakMiB.toFixed(1)} MiB)`);
+    progress(
+      `memory (${options.name}): RSS ${quietMiB.toFixed(1)} MiB after 5 s, ${
+        rssMiB.toFixed(1)
+      } MiB after ${options.idleSeconds} s (peak ${peakMiB.toFixed(1)} MiB)`,
+    );
     const connections = await connectionsTo(server.pid, env.DATABASE_URL.slice("file:".length));
     return {
       name: options.name,
       requests,
       afterStartMiB,
+      quietMiB,
       idleMiB: rssMiB,
+      idleSeconds: options.idleSeconds,
       peakMiB,
       anonMiB,
       fileMiB,

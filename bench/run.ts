@@ -92,7 +92,7 @@ if (wants("memory")) {
       databaseUrl: null,
       pageViews: 20,
       posts: 20,
-      idleSeconds: 5,
+      idleSeconds: 45,
     }),
     await benchMemory({
       name: "1M-message database",
@@ -101,7 +101,7 @@ if (wants("memory")) {
       owner: database!.owner,
       pageViews: 200,
       posts: 0,
-      idleSeconds: 5,
+      idleSeconds: 45,
     }),
   ];
 }

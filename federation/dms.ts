@@ -21,7 +21,7 @@ import { signRequest } from "@fedify/fedify";
 import { type Create, Person } from "@fedify/vocab";
 import { isDidKey } from "../server/crypto/didkey.ts";
 import type { EncryptedMessage } from "../server/dms/crypto.ts";
-import { receiveRemoteDm, type RemoteMember, setDmTransport } from "../server/dms/service.ts";
+import { type DmTransport, receiveRemoteDm, type RemoteMember } from "../server/dms/service.ts";
 import { HarmonyError, invalid } from "../server/errors.ts";
 import type { Harmony } from "../server/harmony.ts";
 import { HARMONY_NS } from "../server/vocab.ts";
@@ -128,11 +128,13 @@ async function lookupMember(
 }
 
 export interface DmFederation {
+  /** How server/dms reaches other instances (installed by the federation gate). */
+  transport: DmTransport;
   start(): void;
   close(): Promise<void>;
 }
 
-/** Plugs the DM transport into the instance and runs the durable delivery queue. */
+/** The DM transport to other instances, and the durable delivery queue behind it. */
 export function registerDms(
   federation: HarmonyFederation,
   h: Harmony,
@@ -143,7 +145,7 @@ export function registerDms(
   const context = () => federation.createContext(new URL(h.config.origin), undefined);
   const inboxes = new Map<string, string>();
 
-  setDmTransport(h, {
+  const transport: DmTransport = {
     async resolveMember(url) {
       const member = await lookupMember(h, context(), kv, url);
       inboxes.set(url, member.inbox);
@@ -153,7 +155,7 @@ export function registerDms(
       const inbox = inboxes.get(to.actor) ?? (await lookupMember(h, context(), kv, to.actor)).inbox;
       await queue.enqueue({ envelope, inbox, actor: to.actor, attempt: 0 } satisfies DeliveryJob);
     },
-  });
+  };
 
   const deliver = async (job: DeliveryJob) => {
     const instanceActor = actorUri(h.config.origin, INSTANCE);
@@ -176,6 +178,7 @@ export function registerDms(
   const abort = new AbortController();
   let running: Promise<void> | null = null;
   return {
+    transport,
     start() {
       running = queue.listen(async (message) => {
         const job = message as DeliveryJob;

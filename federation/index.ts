@@ -5,6 +5,7 @@
  * runs first.
  */
 import type { MiddlewareHandler } from "hono";
+import type { DmTransport } from "../server/dms/service.ts";
 import type { Harmony } from "../server/harmony.ts";
 import type { AppEnv } from "../server/routes/env.ts";
 import { registerActors } from "./actors.ts";
@@ -22,7 +23,10 @@ import { SqlMessageQueue } from "./queue.ts";
 
 export interface FederationLayer {
   middleware: MiddlewareHandler<AppEnv>;
-  start(): Promise<void>;
+  /** Direct messages to members of other instances. */
+  dmTransport: DmTransport;
+  /** `announceFromHead`: what is already in the operation log is not announced to followers. */
+  start(options?: { announceFromHead?: boolean }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -48,6 +52,7 @@ export function createFederationLayer(h: Harmony): Promise<FederationLayer> {
   let sweeper: ReturnType<typeof setInterval> | null = null;
 
   return Promise.resolve({
+    dmTransport: dms.transport,
     middleware: async (c, next) => {
       // A bridge invocation is answered by the bridge layer; everything else goes on to Fedify.
       const answered = await bridge.middleware(c, async () => {
@@ -55,11 +60,11 @@ export function createFederationLayer(h: Harmony): Promise<FederationLayer> {
       });
       if (answered instanceof Response) return answered;
     },
-    async start() {
+    async start({ announceFromHead = false } = {}) {
       // Jobs persisted before a restart run now, not only once something new is enqueued.
       queueRunning = federation.startQueue(undefined, { signal: abort.signal })
         .catch((error) => log("federation: the queue stopped", error));
-      delivery.start();
+      await delivery.start({ fromHead: announceFromHead });
       dms.start();
       await kv.sweep().catch((error) => log("federation: sweeping the key-value store failed", error));
       sweeper = setInterval(() => kv.sweep().catch(() => {}), SWEEP_MS);

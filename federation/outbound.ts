@@ -105,7 +105,9 @@ export class FollowerDelivery {
     this.#answers = new Worker("answering follow requests", () => this.#answersPass(), log);
   }
 
-  start(): void {
+  /** `fromHead`: start announcing after the operations already in the log. */
+  async start({ fromHead = false } = {}): Promise<void> {
+    if (fromHead) await this.#advance(await this.#head());
     this.#unsubscribe.push(this.h.hub.subscribeOps(() => this.#fanOut.kick()));
     this.#unsubscribe.push(this.h.hub.subscribeFollowers(() => this.#answers.kick()));
     this.#fanOut.start();
@@ -130,10 +132,14 @@ export class FollowerDelivery {
     const [row] = await this.h.db.select().from(deliveryCursors).where(eq(deliveryCursors.stream, STREAM));
     if (row) return row.position;
     // First start: what was posted before federation existed is not announced.
-    const [top] = await this.h.db.select({ position: max(opLog.position) }).from(opLog);
-    const position = top?.position ?? 0;
+    const position = await this.#head();
     await this.#advance(position);
     return position;
+  }
+
+  async #head(): Promise<number> {
+    const [top] = await this.h.db.select({ position: max(opLog.position) }).from(opLog);
+    return top?.position ?? 0;
   }
 
   async #advance(position: number): Promise<void> {

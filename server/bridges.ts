@@ -300,6 +300,7 @@ export async function installBridge(h: Harmony, actor: Actor, value: unknown): P
       ]);
     }),
   );
+  h.hub.publishBridges();
   h.hub.publishOps();
   return (await readAll(h)).links.find((l) => l.id === capability.id)!;
 }

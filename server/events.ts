@@ -107,6 +107,18 @@ export class EventHub {
     for (const listener of this.#followers) listener();
   }
 
+  readonly #bridges = new Set<() => void>();
+
+  /** Wakes whoever delivers to bridge peers (federation), after a bridge link is installed. */
+  subscribeBridges(listener: () => void): () => void {
+    this.#bridges.add(listener);
+    return () => this.#bridges.delete(listener);
+  }
+
+  publishBridges(): void {
+    for (const listener of this.#bridges) listener();
+  }
+
   listenerCount(channelIri: string): number {
     return this.#channels.get(channelIri)?.size ?? 0;
   }

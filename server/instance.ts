@@ -6,7 +6,7 @@ import type { Config } from "./config.ts";
 import { Harmony } from "./harmony.ts";
 import { type RecoveryService, startRecoveryService } from "./recovery/scheduler.ts";
 import { type FilesService, startFilesService } from "./files/files.ts";
-import { createFederationLayer, type FederationLayer } from "../federation/index.ts";
+import { type FederationGate, federationGate } from "../federation/gate.ts";
 import { attentionOf } from "./attention/live.ts";
 
 export interface RunningInstance {
@@ -16,6 +16,8 @@ export interface RunningInstance {
   port: number;
   /** Printed once on an unclaimed instance. */
   claimUrl: string | null;
+  /** Whether the ActivityPub layer has been loaded yet (federation/gate.ts). */
+  readonly federationLoaded: boolean;
   close(): Promise<void>;
 }
 
@@ -33,7 +35,7 @@ export async function startInstance(
   const assets = await loadAssets();
   let harmony: Harmony | null = null;
   let app: ReturnType<typeof createApp> | null = null;
-  let federation: FederationLayer | null = null;
+  let federation: FederationGate | null = null;
   let recovery: RecoveryService | null = null;
   let files: FilesService | null = null;
   const server = Deno.serve({
@@ -55,8 +57,9 @@ export async function startInstance(
     recovery = startRecoveryService(harmony, { log });
     // Uploaded files: the key-encryption key, the blob store and the sweeper of unattached uploads.
     files = await startFilesService(harmony, { log });
-    // The composition root: the only place in server/ that knows the ActivityPub layer.
-    federation = await createFederationLayer(harmony);
+    // The composition root: the only place in server/ that knows the ActivityPub layer,
+    // which loads when something needs it (federation/gate.ts).
+    federation = federationGate(harmony);
     app = createApp(harmony, assets, federation.middleware);
     await federation.start();
     log(
@@ -69,6 +72,9 @@ export async function startInstance(
       origin: resolved.origin,
       port,
       claimUrl: url,
+      get federationLoaded() {
+        return federation!.loaded;
+      },
       async close() {
         attentionOf(harmony!).close();
         harmony!.hub.stop();

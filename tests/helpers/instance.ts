@@ -21,6 +21,9 @@ export async function startTestInstance(env: Record<string, string> = {}): Promi
   const instance = await startInstance(config, { log: () => {}, originFollowsPort: !env.HARMONY_ORIGIN });
   return {
     ...instance,
+    get federationLoaded() {
+      return instance.federationLoaded;
+    },
     dir,
     databaseUrl,
     async [Symbol.asyncDispose]() {
