@@ -5,7 +5,8 @@
  */
 /// <reference lib="deno.worker" />
 import { type Client, createClient } from "@libsql/client";
-import { sqlOver } from "../db/sql.ts";
+import { LocalConnection } from "../db/connection.ts";
+import { sqlOver, type SqlTransaction } from "../db/sql.ts";
 import { applyBatch, type OpSubmission } from "./oplog.ts";
 
 export type WorkerRequest =
@@ -13,7 +14,33 @@ export type WorkerRequest =
   | { type: "batch"; id: number; items: OpSubmission[] }
   | { type: "close" };
 
-let client: Client | null = null;
+/** Runs `fn` in one write transaction and commits it durably. */
+type Writer = {
+  write<T>(fn: (sql: SqlTransaction) => Promise<T>): Promise<T>;
+  close(): void;
+};
+
+/** A local file is written through a connection that keeps its prepared statements; a server through the client. */
+function openWriter(url: string, authToken?: string): Writer {
+  const busyTimeoutMs = 10_000;
+  if (url.startsWith("file:")) return new LocalConnection(url.slice("file:".length), busyTimeoutMs);
+  const client: Client = createClient({ url, authToken, intMode: "number", timeout: busyTimeoutMs });
+  return {
+    async write(fn) {
+      const tx = await client.transaction("write");
+      try {
+        const result = await fn(sqlOver(tx));
+        await tx.commit();
+        return result;
+      } finally {
+        tx.close();
+      }
+    },
+    close: () => client.close(),
+  };
+}
+
+let writer: Writer | null = null;
 let origin = "";
 
 /** Batches run one after another: a second write transaction would wait on the first's lock. */
@@ -26,30 +53,21 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
 async function handle(request: WorkerRequest): Promise<void> {
   if (request.type === "init") {
     origin = request.origin;
-    client = createClient({
-      url: request.databaseUrl,
-      authToken: request.authToken,
-      intMode: "number",
-      timeout: 10_000,
-    });
+    writer = openWriter(request.databaseUrl, request.authToken);
     self.postMessage({ type: "ready" });
     return;
   }
   if (request.type === "close") {
-    client?.close();
+    writer?.close();
     self.close();
     return;
   }
-  try {
-    const tx = await client!.transaction("write");
-    try {
-      const result = await applyBatch(sqlOver(tx), origin, request.items);
-      await tx.commit();
-      self.postMessage({ type: "done", id: request.id, result });
-    } finally {
-      tx.close();
-    }
-  } catch (error) {
+  const failed = (error: unknown) =>
     self.postMessage({ type: "failed", id: request.id, message: (error as Error).message ?? String(error) });
+  try {
+    const result = await writer!.write((sql) => applyBatch(sql, origin, request.items));
+    self.postMessage({ type: "done", id: request.id, result });
+  } catch (error) {
+    failed(error);
   }
 }
