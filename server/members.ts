@@ -47,13 +47,25 @@ export function shortDid(did: string): string {
   return `${key.slice(0, 8)}…${key.slice(-4)}`;
 }
 
-export async function listMembers(h: Harmony): Promise<MemberListing[]> {
-  const { members, profiles } = await h.snapshot();
-  const rank: Record<Role, number> = { owner: 0, admin: 1, moderator: 2, member: 3 };
-  return [...members.values()].map((m) => {
-    const profile = profiles.get(m.did) ?? null;
-    return { ...m, profile, name: profile?.name || shortDid(m.did) };
-  }).sort((a, b) => rank[a.role] - rank[b.role] || a.name.localeCompare(b.name));
+/** The sorted listing of each snapshot (a new snapshot is loaded whenever members or profiles change). */
+const listings = new WeakMap<object, readonly MemberListing[]>();
+
+/** Members by rank, then name. The same (frozen) array is shared by every caller until the snapshot changes. */
+export async function listMembers(h: Harmony): Promise<readonly MemberListing[]> {
+  const snapshot = await h.snapshot();
+  let listing = listings.get(snapshot);
+  if (!listing) {
+    const rank: Record<Role, number> = { owner: 0, admin: 1, moderator: 2, member: 3 };
+    const collator = new Intl.Collator();
+    listing = Object.freeze(
+      [...snapshot.members.values()].map((m) => {
+        const profile = snapshot.profiles.get(m.did) ?? null;
+        return Object.freeze({ ...m, profile, name: profile?.name || shortDid(m.did) });
+      }).sort((a, b) => rank[a.role] - rank[b.role] || collator.compare(a.name, b.name)),
+    );
+    listings.set(snapshot, listing);
+  }
+  return listing;
 }
 
 export function inviteState(

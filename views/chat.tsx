@@ -1,3 +1,4 @@
+import { raw } from "hono/html";
 import type { MemberListing } from "../server/members.ts";
 import type { ChannelInfo, CommunityInfo, MessageView, ProfileInfo } from "../server/model.ts";
 import { Page } from "./layout.tsx";
@@ -18,7 +19,7 @@ export interface ChatData {
   revision: number;
   profiles: Map<string, ProfileInfo>;
   /** Shown to members only; others see the count. */
-  members: MemberListing[] | null;
+  members: readonly MemberListing[] | null;
   memberCount: number;
   viewer: Viewer | null;
   csrfToken: string | null;
@@ -124,8 +125,38 @@ export function Sidebar(props: {
   );
 }
 
+/** Stands in for a member's presence while their row is rendered once and kept. */
+const PRESENCE = "\u0001";
+
+/**
+ * Each member's row, rendered once per listing entry and kept: the entries
+ * are shared by every page while the community's members and profiles are
+ * unchanged (server/members.ts), and only the presence differs per page.
+ */
+const memberRows = new WeakMap<MemberListing, string[]>();
+
+function memberRow(m: MemberListing): string[] {
+  let parts = memberRows.get(m);
+  if (!parts) {
+    const html = String(
+      <li>
+        <a href={`/members/${encodeURIComponent(m.did)}`}>
+          <Avatar did={m.did} profile={m.profile} size="small" />
+          <span class="presence-dot" data-presence={m.did} data-status={PRESENCE} title={PRESENCE}></span>
+          <span>{m.name}</span>
+        </a>
+      </li>,
+    );
+    parts = html.split(PRESENCE);
+    memberRows.set(m, parts);
+  }
+  return parts;
+}
+
+const PRESENCE_STATES = new Set(["online", "idle", "offline"]);
+
 export function MemberList(
-  props: { members: MemberListing[] | null; count: number; presence?: Record<string, string> },
+  props: { members: readonly MemberListing[] | null; count: number; presence?: Record<string, string> },
 ) {
   if (!props.members) {
     return (
@@ -140,27 +171,17 @@ export function MemberList(
     ["Admins", props.members.filter((m) => m.role === "admin")],
     ["Members", props.members.filter((m) => m.role === "member")],
   ];
+  const statusOf = (did: string) => {
+    const status = props.presence?.[did] ?? "offline";
+    return PRESENCE_STATES.has(status) ? status : "offline";
+  };
   return (
     <aside class="members" id="members" aria-label="Members">
       {groups.filter(([, list]) => list.length > 0).map(([title, list]) => (
         <section>
           <h2>{title} — {list.length}</h2>
           <ul>
-            {list.map((m) => (
-              <li>
-                <a href={`/members/${encodeURIComponent(m.did)}`}>
-                  <Avatar did={m.did} profile={m.profile} size="small" />
-                  <span
-                    class="presence-dot"
-                    data-presence={m.did}
-                    data-status={props.presence?.[m.did] ?? "offline"}
-                    title={props.presence?.[m.did] ?? "offline"}
-                  >
-                  </span>
-                  <span>{m.name}</span>
-                </a>
-              </li>
-            ))}
+            {raw(list.map((m) => memberRow(m).join(statusOf(m.did))).join(""))}
           </ul>
         </section>
       ))}

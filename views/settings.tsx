@@ -11,7 +11,7 @@ export interface SettingsData {
   community: CommunityInfo;
   channels: ChannelInfo[];
   invites: Array<InviteInfo & { state: string; url: string }>;
-  members: MemberListing[];
+  members: readonly MemberListing[];
   viewerRole: Role;
   csrfToken: string | null;
   me: string;
