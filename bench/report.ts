@@ -205,31 +205,41 @@ shortcut and reads every row of the channel: ${f(r.render.counters.combinedMs)} 
     }
     sections.push(`## 3. Idle memory
 
-**What it measures.** The server runs as its own process (\`deno run -A server/main.ts\`). After it
-answers \`/healthz\`, the owner signs in, posts messages and browses (pages, static assets, JSON
-history); then the instance idles 5 s and \`VmRSS\` is read from \`/proc/<pid>/status\` (\`VmHWM\` is the
-peak). The target applies to a fresh instance; the second line is the same instance type opened on
-the 1,000,000-message database after ${big ? big.requests : 0} requests. 1 MiB = 1.048576 MB.
+**What it measures.** The server runs as its own process, started the way \`deno task start\` starts it
+(deno.json: \`deno run --no-code-cache …\`). After it answers \`/healthz\`, the owner
+signs in, posts messages and browses (pages, static assets, JSON history); then the instance is left alone
+and \`VmRSS\` is read from \`/proc/<pid>/status\` twice: 5 s after the last request, and after
+${r.memory[0].idleSeconds} s without requests, once V8's memory reducer has run (it shrinks the heap
+after about 30 s without work). The idle figure is the second. \`VmHWM\` is the peak. The target applies to
+a fresh instance; the second line is the same instance opened on the 1,000,000-message database after
+${big ? big.requests : 0} requests. 1 MiB = 1.048576 MB.
 
-| Instance | Requests | RSS after start-up | Idle RSS | of which anonymous | of which file-backed | Peak RSS | SQLite connections |
-|---|---|---|---|---|---|---|---|
+| Instance | Requests | RSS after start-up | RSS 5 s after the last request | Idle RSS | of which anonymous | of which file-backed | Peak RSS | SQLite connections |
+|---|---|---|---|---|---|---|---|---|
 ${
       r.memory.map((x) =>
-        `| ${x.name} | ${x.requests} | ${f(x.afterStartMiB, 1)} MiB | ${f(x.idleMiB, 1)} MiB | ${
+        `| ${x.name} | ${x.requests} | ${f(x.afterStartMiB, 1)} MiB | ${f(x.quietMiB, 1)} MiB | ${f(x.idleMiB, 1)} MiB | ${
           f(x.anonMiB, 1)
         } MiB | ${f(x.fileMiB, 1)} MiB | ${f(x.peakMiB, 1)} MiB | ${x.connections} |`
       ).join("\n")
     }
 
-Where it goes (measured while writing this benchmark): file-backed pages are mostly the \`deno\`
-executable's own code. Of the rest, a bare Deno process is about 38 MiB in all; loading the server's
-modules (Hono, drizzle, libSQL, the crypto libraries, the views) adds about 31 MiB; bundling the
-browser script at start-up (\`Deno.bundle\` in server/assets.ts) about 8 MiB; opening and migrating the
-database about 3 MiB; serving requests the rest. On the large database the instance sits higher
-because loading the community snapshot (1,000 members and their profiles, about 7,200 quads) takes
-about 120 ms and leaves V8's heap some 30 MiB larger: the rows pass through drizzle and the quad
-terms as short-lived objects, and V8 keeps the pages it grew into after collecting them. SQLite's
-own page cache is at most 2 MiB per connection.`);
+Where it goes (measured while changing it): about 55 MiB of the idle figure is file-backed, mostly the pages
+of the \`deno\` executable that ran (about 45 MiB) and the libSQL binding (5 MiB); the rest is anonymous:
+V8's heap (about 22 MiB live, of which about 7.5 MiB is the source text of the loaded modules) and the
+allocations of Deno's runtime, the libSQL connections and the threads. What was cut, measured on a fresh
+instance with \`VmRSS\` after the same requests: the ActivityPub layer is loaded only once something
+federates (federation/gate.ts; Fedify and its vocabulary were about 40 MiB); the libSQL client keeps at
+most 4 connections (it had opened 20, each with its own page cache and schema); and \`--no-code-cache\`
+saved about 4 MiB. Not taken: \`MALLOC_ARENA_MAX=2\` (glibc otherwise gives each of the ~30 threads its own
+arena) saved another 3–7 MiB but cost 15–20% of posting throughput (2,193, 1,856 and 2,212 msg/s against
+2,740, 2,597 and 2,620 msg/s without it, run back to back with \`deno task bench --only=ingest\`).
+Still loaded at start and kept: the Digital Bazaar libraries for capabilities and credentials
+(jsonld, jsonld-signatures, the VC and zcap libraries, and through jsonld's Node document loader, undici
+and Node's http modules), about 16 MiB, which the first sign-in and post use anyway. On the large database
+the instance sits higher right after serving: loading the community snapshot (1,000 members and their
+profiles) passes many short-lived rows through drizzle, and V8 keeps the pages it grew into until the
+memory reducer runs.`);
   }
 
   const parts: Part[] = [];
