@@ -1,6 +1,7 @@
 import { type Client, createClient } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
+import { LocalConnection, withStatementCache } from "./connection.ts";
 import * as schema from "./schema.ts";
 import { sqlOver, type SqlTransaction } from "./sql.ts";
 
@@ -54,15 +55,18 @@ export async function openDatabase(url: string): Promise<Database> {
     const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
     if (dir) await Deno.mkdir(dir, { recursive: true });
   }
-  const client = connect(url);
+  const pooled = connect(url);
   if (isLocalUrl(url)) {
     // WAL lets readers run beside the writer; FULL syncs the WAL on every
     // commit, so an acknowledged write survives a crash or power loss.
-    await client.execute("PRAGMA journal_mode = WAL");
-    await client.execute("PRAGMA synchronous = FULL");
+    await pooled.execute("PRAGMA journal_mode = WAL");
+    await pooled.execute("PRAGMA synchronous = FULL");
   }
+  await migrate(drizzle(pooled, { schema }), { migrationsFolder });
+  // Statements run on their own use a connection that keeps them prepared (db/connection.ts).
+  const statements = url.startsWith("file:") ? new LocalConnection(url.slice("file:".length), 10_000) : null;
+  const client = statements ? withStatementCache(pooled, statements) : pooled;
   const db = drizzle(client, { schema });
-  await migrate(db, { migrationsFolder });
 
   const queue: PendingWrite[] = [];
   let flushing = false;
@@ -138,7 +142,8 @@ export async function openDatabase(url: string): Promise<Database> {
     write: (fn) => enqueue((tx) => fn(tx)),
     writeSql: (fn) => enqueue((_tx, sql) => fn(sql)),
     close() {
-      client.close();
+      statements?.close();
+      pooled.close();
     },
   };
 }

@@ -1,12 +1,16 @@
 /**
  * One libSQL connection to a local database file, driven directly (the
- * `libsql` binding under @libsql/client) with its prepared statements
- * kept: the writer worker runs the same few statements for every batch,
- * and preparing them anew each time (what the client does) cost about as
- * much as running them.
+ * `libsql` binding under @libsql/client), with its prepared statements
+ * kept. The writer worker writes through one; on the main thread, the
+ * statements run on their own (`client.execute`, which every drizzle read
+ * uses) go through another (`withStatementCache`). @libsql/client prepares
+ * every statement on every call and builds each row cell by cell; for the
+ * worker's batches preparing cost about as much as running, and on a
+ * channel page it was a fifth of the time.
  */
 // @ts-types="./libsql.d.ts"
 import Database from "libsql";
+import type { Client, InStatement, ResultSet, Row } from "@libsql/client";
 import type { SqlTransaction } from "./sql.ts";
 
 type Connection = InstanceType<typeof Database>;
@@ -21,9 +25,86 @@ function toSql(value: unknown): unknown {
   return value;
 }
 
+/** What a statement returns, worked out once per statement: its columns and how to build its rows. */
+interface Shape {
+  reader: boolean;
+  columns: string[];
+  columnTypes: string[];
+  /** Builds a row like @libsql/client's: indexes and `length` not enumerable, column names enumerable. */
+  row: (values: unknown[]) => Row;
+}
+
+function shapeOf(statement: Statement): Shape {
+  if (!statement.reader) return { reader: false, columns: [], columnTypes: [], row: () => ({}) as Row };
+  const described = statement.columns();
+  const columns = described.map((c) => c.name);
+  const columnTypes = described.map((c) => c.type ?? "");
+  const unique = new Set(columns).size === columns.length;
+  // Indexes read through a shared prototype; the named values are the row's own properties.
+  const proto: Record<string | number, unknown> = {};
+  if (unique) {
+    columns.forEach((name, i) =>
+      Object.defineProperty(proto, i, {
+        get(this: Record<string, unknown>) {
+          return this[name];
+        },
+      })
+    );
+    Object.defineProperty(proto, "length", { value: columns.length });
+  }
+  return {
+    reader: true,
+    columns,
+    columnTypes,
+    row: (values) => {
+      if (!unique) {
+        // A repeated name (a join): the client's rule, the first column wins the name.
+        const row: Record<string | number, unknown> = {};
+        Object.defineProperty(row, "length", { value: values.length });
+        values.forEach((value, i) => {
+          Object.defineProperty(row, i, { value: fromSql(value) });
+          if (!Object.hasOwn(row, columns[i])) row[columns[i]] = fromSql(value);
+        });
+        return row as unknown as Row;
+      }
+      const row = Object.create(proto);
+      for (let i = 0; i < columns.length; i++) row[columns[i]] = fromSql(values[i]);
+      return row;
+    },
+  };
+}
+
+/** Blobs come back as ArrayBuffers, as from the client. */
+function fromSql(value: unknown): unknown {
+  return value instanceof Uint8Array ? value.slice().buffer : value;
+}
+
+function resultSet(
+  shape: Shape,
+  rows: Row[],
+  rowsAffected: number,
+  lastInsertRowid: bigint | undefined,
+): ResultSet {
+  return {
+    columns: shape.columns,
+    columnTypes: shape.columnTypes,
+    rows,
+    rowsAffected,
+    lastInsertRowid,
+    toJSON() {
+      return {
+        columns: shape.columns,
+        rows: rows.map((r) => Array.from(r as ArrayLike<unknown>)),
+        rowsAffected,
+      };
+    },
+  };
+}
+
 export class LocalConnection {
   readonly #db: Connection;
   readonly #statements = new Map<string, Statement>();
+  readonly #shapes = new WeakMap<Statement, Shape>();
 
   constructor(path: string, busyTimeoutMs: number) {
     this.#db = new Database(path, { timeout: busyTimeoutMs });
@@ -31,18 +112,21 @@ export class LocalConnection {
     this.#db.exec("PRAGMA synchronous = FULL");
   }
 
-  #prepare(sql: string): Statement {
-    let statement = this.#statements.get(sql);
+  /** A kept statement; `raw` ones (rows as arrays, for `execute`) are kept apart from the others. */
+  #prepare(sql: string, raw = false): Statement {
+    const key = raw ? `raw\u0000${sql}` : sql;
+    let statement = this.#statements.get(key);
     if (statement) {
       // Most recently used last, so the oldest is dropped first.
-      this.#statements.delete(sql);
+      this.#statements.delete(key);
     } else {
       statement = this.#db.prepare(sql);
+      if (raw && statement.reader) statement.raw(true);
       if (this.#statements.size >= maxStatements) {
         this.#statements.delete(this.#statements.keys().next().value!);
       }
     }
-    this.#statements.set(sql, statement);
+    this.#statements.set(key, statement);
     return statement;
   }
 
@@ -66,8 +150,51 @@ export class LocalConnection {
     }
   }
 
+  /** One statement on its own (autocommit), answered like `Client.execute`. */
+  execute(statement: InStatement): ResultSet {
+    const { sql, args } = typeof statement === "string" ? { sql: statement, args: [] } : statement;
+    if (!Array.isArray(args ?? [])) throw new TypeError("only positional arguments are supported here");
+    const values = ((args ?? []) as unknown[]).map(toSql);
+    const prepared = this.#prepare(sql, true);
+    let shape = this.#shapes.get(prepared);
+    if (!shape) this.#shapes.set(prepared, shape = shapeOf(prepared));
+    if (shape.reader) {
+      const rows = (prepared.all(values) as unknown[][]).map(shape.row);
+      return resultSet(shape, rows, 0, undefined);
+    }
+    const info = prepared.run(values);
+    return resultSet(shape, [], info.changes, BigInt(info.lastInsertRowid));
+  }
+
   close(): void {
     this.#statements.clear();
     this.#db.close();
   }
+}
+
+/**
+ * The client, with `execute` (a statement on its own, outside any
+ * transaction) answered by a connection that keeps its prepared statements.
+ * Transactions, batches and migrations stay with the client's own pool.
+ */
+export function withStatementCache(client: Client, connection: LocalConnection): Client {
+  return new Proxy(client, {
+    get(target, property) {
+      if (property === "execute") {
+        return (statement: InStatement | string, args?: unknown[]) => {
+          try {
+            return Promise.resolve(
+              connection.execute(
+                typeof statement === "string" ? { sql: statement, args: (args ?? []) as never } : statement,
+              ),
+            );
+          } catch (error) {
+            return Promise.reject(error);
+          }
+        };
+      }
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { LocalConnection } from "../../db/connection.ts";
-import { openDatabase } from "../../db/client.ts";
+import { connect, openDatabase } from "../../db/client.ts";
 
 async function withDatabase(fn: (path: string, read: (sql: string) => Promise<unknown[]>) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "harmony-connection-" });
@@ -63,4 +63,61 @@ Deno.test("local connection: commits are visible to other connections; booleans 
       connection.close();
     }
   });
+});
+
+Deno.test("local connection: execute answers a statement as @libsql/client does (rows by index and by name)", async () => {
+  await withDatabase(async (path) => {
+    const client = connect(`file:${path}`);
+    const connection = new LocalConnection(path, 1_000);
+    try {
+      await client.execute({
+        sql: "INSERT INTO t (k, flag, n) VALUES (?, ?, ?), (?, ?, ?)",
+        args: ["x", 1, 7, "y", 0, null],
+      });
+      const queries = [
+        { sql: "SELECT k, flag, n FROM t ORDER BY k", args: [] },
+        { sql: "SELECT a.k, b.k, a.n FROM t a JOIN t b ON a.k != b.k ORDER BY a.k", args: [] },
+        { sql: "SELECT x'00ff' AS blob, ? AS text, 2.5 AS real", args: ["hello"] },
+        { sql: "SELECT k FROM t WHERE k = ?", args: ["nobody"] },
+      ];
+      for (const query of queries) {
+        const expected = await client.execute(query);
+        const actual = connection.execute(query);
+        assert.deepEqual(actual.columns, expected.columns, query.sql);
+        assert.equal(actual.rows.length, expected.rows.length, query.sql);
+        actual.rows.forEach((row, i) => {
+          const want = expected.rows[i];
+          assert.deepEqual(
+            Array.from(row as ArrayLike<unknown>),
+            Array.from(want as ArrayLike<unknown>),
+            query.sql,
+          );
+          assert.deepEqual({ ...row }, { ...want }, query.sql);
+          assert.deepEqual(Object.keys(row), Object.keys(want), query.sql);
+        });
+      }
+      const write = connection.execute({ sql: "UPDATE t SET n = ? WHERE k = ?", args: [8, "x"] });
+      assert.equal(write.rowsAffected, 1);
+      assert.deepEqual(write.rows, []);
+    } finally {
+      connection.close();
+      client.close();
+    }
+  });
+});
+
+Deno.test("withStatementCache: the database client reads through kept statements and sees every commit at once", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "harmony-connection-" });
+  const database = await openDatabase(`file:${dir}/harmony.db`);
+  try {
+    await database.writeSql((sql) => sql.run("CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER)"));
+    for (let i = 0; i < 3; i++) {
+      await database.writeSql((sql) => sql.run("INSERT INTO t (k, n) VALUES (?, ?)", [`k${i}`, i]));
+      const { rows } = await database.client.execute("SELECT count(*) AS c FROM t");
+      assert.equal(rows[0].c, i + 1);
+    }
+  } finally {
+    database.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
