@@ -218,9 +218,9 @@ ${big ? big.requests : 0} requests. 1 MiB = 1.048576 MB.
 |---|---|---|---|---|---|---|---|---|
 ${
       r.memory.map((x) =>
-        `| ${x.name} | ${x.requests} | ${f(x.afterStartMiB, 1)} MiB | ${f(x.quietMiB, 1)} MiB | ${f(x.idleMiB, 1)} MiB | ${
-          f(x.anonMiB, 1)
-        } MiB | ${f(x.fileMiB, 1)} MiB | ${f(x.peakMiB, 1)} MiB | ${x.connections} |`
+        `| ${x.name} | ${x.requests} | ${f(x.afterStartMiB, 1)} MiB | ${f(x.quietMiB, 1)} MiB | ${
+          f(x.idleMiB, 1)
+        } MiB | ${f(x.anonMiB, 1)} MiB | ${f(x.fileMiB, 1)} MiB | ${f(x.peakMiB, 1)} MiB | ${x.connections} |`
       ).join("\n")
     }
 

@@ -1,4 +1,4 @@
-import { type Client, createClient } from "@libsql/client";
+import { type Client, createClient, type Transaction } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import { LocalConnection, withStatementCache } from "./connection.ts";
@@ -63,8 +63,11 @@ export async function openDatabase(url: string): Promise<Database> {
     await pooled.execute("PRAGMA synchronous = FULL");
   }
   await migrate(drizzle(pooled, { schema }), { migrationsFolder });
-  // Statements run on their own use a connection that keeps them prepared (db/connection.ts).
-  const statements = url.startsWith("file:") ? new LocalConnection(url.slice("file:".length), 10_000) : null;
+  // A local file gets two connections that keep their statements prepared (db/connection.ts): one for
+  // statements run on their own, one for the group commit's transactions (so no read sees them half done).
+  const path = url.startsWith("file:") ? url.slice("file:".length) : null;
+  const statements = path ? new LocalConnection(path, 10_000) : null;
+  const writer = path ? new LocalConnection(path, 10_000) : null;
   const client = statements ? withStatementCache(pooled, statements) : pooled;
   const db = drizzle(client, { schema });
 
@@ -72,13 +75,13 @@ export async function openDatabase(url: string): Promise<Database> {
   let flushing = false;
 
   async function runGroup(group: PendingWrite[]): Promise<Array<{ ok: boolean; value: unknown }>> {
-    const transaction = await client.transaction("write");
+    const transaction = writer ? writer.transaction() : await client.transaction("write");
     try {
       // The query builder over the open transaction: every statement a unit
       // makes runs inside it.
       // (Without the schema: building its relational config costs more than a small write.)
       const tx = drizzle(transaction as unknown as Client) as unknown as Tx;
-      const sql = sqlOver(transaction);
+      const sql = sqlOver(transaction as unknown as Transaction);
       const outcomes: Array<{ ok: boolean; value: unknown }> = [];
       for (const unit of group) {
         if (group.length === 1) {
@@ -143,6 +146,7 @@ export async function openDatabase(url: string): Promise<Database> {
     writeSql: (fn) => enqueue((_tx, sql) => fn(sql)),
     close() {
       statements?.close();
+      writer?.close();
       pooled.close();
     },
   };

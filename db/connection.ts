@@ -101,6 +101,13 @@ function resultSet(
   };
 }
 
+export interface LocalTransaction {
+  execute(statement: InStatement): Promise<ResultSet>;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+  close(): void;
+}
+
 export class LocalConnection {
   readonly #db: Connection;
   readonly #statements = new Map<string, Statement>();
@@ -150,7 +157,37 @@ export class LocalConnection {
     }
   }
 
-  /** One statement on its own (autocommit), answered like `Client.execute`. */
+  /**
+   * Opens a write transaction (BEGIN IMMEDIATE) with the part of
+   * @libsql/client's `Transaction` the group commit uses. Statements of other
+   * callers must not run on this connection while it is open.
+   */
+  transaction(): LocalTransaction {
+    this.#db.exec("BEGIN IMMEDIATE");
+    const db = this.#db;
+    return {
+      execute: (statement) => {
+        try {
+          return Promise.resolve(this.execute(statement));
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      },
+      commit: () => {
+        db.exec("COMMIT");
+        return Promise.resolve();
+      },
+      rollback: () => {
+        if (db.inTransaction) db.exec("ROLLBACK");
+        return Promise.resolve();
+      },
+      close: () => {
+        if (db.inTransaction) db.exec("ROLLBACK");
+      },
+    };
+  }
+
+  /** One statement (autocommit, or in this connection's open transaction), answered like `Client.execute`. */
   execute(statement: InStatement): ResultSet {
     const { sql, args } = typeof statement === "string" ? { sql: statement, args: [] } : statement;
     if (!Array.isArray(args ?? [])) throw new TypeError("only positional arguments are supported here");
