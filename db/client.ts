@@ -46,7 +46,7 @@ export function isLocalUrl(url: string): boolean {
 
 /** Opens a client; `timeout` is SQLite's busy timeout on every pooled connection. */
 export function connect(url: string, authToken = Deno.env.get("DATABASE_AUTH_TOKEN")): Client {
-  return createClient({ url, authToken, intMode: "number", timeout: 10_000, concurrency: 4 });
+  return createClient({ url, authToken, intMode: "number", timeout: 10_000, concurrency: 2 });
 }
 
 export async function openDatabase(url: string): Promise<Database> {
