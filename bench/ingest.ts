@@ -35,6 +35,12 @@ export interface IngestResult extends IngestOptions {
   failures: number;
 }
 
+/**
+ * The quads a new plain message has in its channel's graph (server/oplog.ts, messageQuads): rdf:type,
+ * as:attributedTo, as:published, harmony:lamport and as:content.
+ */
+export const QUADS_PER_MESSAGE = 5;
+
 async function newIdentity(origin: string): Promise<HarmonyClient> {
   const file = await identityFileFromMnemonic(generateMnemonic());
   return new HarmonyClient(origin, await signerFromIdentityFile(file));
