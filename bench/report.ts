@@ -232,9 +232,9 @@ of the \`deno\` executable that ran (about 45 MiB) and the libSQL binding (5 MiB
 V8's heap (about 22 MiB live, of which about 7.5 MiB is the source text of the loaded modules) and the
 allocations of Deno's runtime, the libSQL connections and the threads. What was cut, measured on a fresh
 instance with \`VmRSS\` after the same requests: the ActivityPub layer is loaded only once something
-federates (federation/gate.ts; Fedify and its vocabulary were about 40 MiB); the libSQL client keeps at
-most 4 connections (it had opened 20, each with its own page cache and schema); and \`--no-code-cache\`
-saved about 4 MiB. Not taken: \`MALLOC_ARENA_MAX=2\` (glibc otherwise gives each of the ~30 threads its own
+federates (federation/gate.ts; Fedify and its vocabulary were about 40 MiB); the libSQL client's pool had
+opened 20 connections, each with its own page cache and schema, and the instance now holds 3 (see
+ARCHITECTURE.md, "Connections to the database"); and \`--no-code-cache\` saved about 4 MiB. Not taken: \`MALLOC_ARENA_MAX=2\` (glibc otherwise gives each of the ~30 threads its own
 arena) saved another 3–7 MiB but cost 15–20% of posting throughput (2,193, 1,856 and 2,212 msg/s against
 2,740, 2,597 and 2,620 msg/s without it, run back to back with \`deno task bench --only=ingest\`).
 Still loaded at start and kept: the Digital Bazaar libraries for capabilities and credentials
