@@ -115,6 +115,9 @@ Deno.test("withStatementCache: the database client reads through kept statements
       await database.writeSql((sql) => sql.run("INSERT INTO t (k, n) VALUES (?, ?)", [`k${i}`, i]));
       const { rows } = await database.client.execute("SELECT count(*) AS c FROM t");
       assert.equal(rows[0].c, i + 1);
+      // A statement run earlier must not hold an old read snapshot for the ones after it.
+      const { rows: listed } = await database.client.execute(`SELECT k FROM t WHERE n <= ${i}`);
+      assert.equal(listed.length, i + 1);
     }
   } finally {
     database.close();
