@@ -7,41 +7,7 @@ import { HarmonyClient, identityFileFromMnemonic, signerFromIdentityFile } from 
 import { verify } from "../server/crypto/dataIntegrity.ts";
 import { verifySigned } from "../server/signed.ts";
 import { startTestInstance } from "./helpers/instance.ts";
-
-const root = new URL("..", import.meta.url).pathname;
-const decoder = new TextDecoder();
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `deno run -A cli/harmony.ts ARGS` with no HARMONY_* variables but those given. */
-async function harmony(
-  args: string[],
-  options: { stdin?: string; env?: Record<string, string> } = {},
-): Promise<Run> {
-  const env = Deno.env.toObject();
-  delete env.HARMONY_SERVER;
-  delete env.HARMONY_IDENTITY;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "cli/harmony.ts", ...args],
-    cwd: root,
-    clearEnv: true,
-    env: { ...env, NO_COLOR: "1", ...options.env },
-    stdin: options.stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (options.stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(options.stdin));
-    await writer.close();
-  }
-  const { code, stdout, stderr } = await child.output();
-  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
-}
+import { type CliRun as Run, harmonyProcess as harmony } from "./helpers/cli.ts";
 
 function succeeded(run: Run): string {
   assert.equal(run.code, 0, `expected success, got exit ${run.code}: ${run.stderr}`);

@@ -6,17 +6,9 @@
  * mailto, and carry rel="noopener noreferrer ugc nofollow".
  */
 
-const htmlEscapes: Record<string, string> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-};
+import { escapeHtml } from "../server/text.ts";
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => htmlEscapes[ch]);
-}
+export { escapeHtml };
 
 function safeHref(url: string): string | null {
   try {

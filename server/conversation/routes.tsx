@@ -28,21 +28,9 @@ import {
   readThread,
 } from "./conversation.ts";
 import { extrasFor, reactionsOf } from "./store.ts";
+import { jsonBody } from "../routes/body.ts";
 
 type C = Context<AppEnv>;
-
-async function jsonBody(c: C): Promise<Record<string, unknown>> {
-  let value: unknown;
-  try {
-    value = await c.req.json();
-  } catch {
-    throw new HarmonyError(400, "malformed_json", "the request body is not valid JSON");
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new HarmonyError(400, "malformed_json", "the request body must be a JSON object");
-  }
-  return value as Record<string, unknown>;
-}
 
 async function viewerOf(h: Harmony, actor: Actor): Promise<Viewer | null> {
   if (!actor.did) return null;

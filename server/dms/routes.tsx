@@ -9,7 +9,7 @@ import { streamSSE } from "hono/streaming";
 import { and, asc, eq, gt, or, sql } from "drizzle-orm";
 import { dmIndex } from "../../db/schema.ts";
 import { isDidKey } from "../crypto/didkey.ts";
-import { HarmonyError, invalid, notFound } from "../errors.ts";
+import { invalid, notFound } from "../errors.ts";
 import type { AppEnv } from "../routes/env.ts";
 import type { Harmony } from "../harmony.ts";
 import { getCommunity } from "../community.ts";
@@ -18,19 +18,7 @@ import { conversationId, peerOf } from "./crypto.ts";
 import { type DmEvent, dmHub } from "./hub.ts";
 import { dmReader, resolveRemoteMember, sendDm } from "./service.ts";
 import { conversationHistory, listConversations, markRead, peerActorOf } from "./store.ts";
-
-async function jsonBody(c: Context<AppEnv>): Promise<Record<string, unknown>> {
-  let value: unknown;
-  try {
-    value = await c.req.json();
-  } catch {
-    throw new HarmonyError(400, "malformed_json", "the request body is not valid JSON");
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new HarmonyError(400, "malformed_json", "the request body must be a JSON object");
-  }
-  return value as Record<string, unknown>;
-}
+import { jsonBody } from "../routes/body.ts";
 
 function peerParam(c: Context<AppEnv>): string {
   const peer = decodeURIComponent(c.req.param("peer") ?? "");

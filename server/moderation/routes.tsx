@@ -4,7 +4,7 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { HarmonyError, invalid } from "../errors.ts";
+import { invalid } from "../errors.ts";
 import type { AppEnv } from "../routes/env.ts";
 import { getCommunity } from "../community.ts";
 import { communityKey } from "../capabilities/communityKey.ts";
@@ -21,25 +21,7 @@ import { moderate } from "./actions.ts";
 import { moderationOverview, moderationPageData } from "./overview.ts";
 import type { Harmony } from "../harmony.ts";
 import { authorize } from "../authority/authorize.ts";
-
-async function jsonBody(c: Context<AppEnv>): Promise<Record<string, unknown>> {
-  let value: unknown;
-  try {
-    value = await c.req.json();
-  } catch {
-    throw new HarmonyError(400, "malformed_json", "the request body is not valid JSON");
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new HarmonyError(400, "malformed_json", "the request body must be a JSON object");
-  }
-  return value as Record<string, unknown>;
-}
-
-/** A JSON body if the request has one, else {} (DELETE requests may carry a signed action). */
-export async function optionalBody(c: Context<AppEnv>): Promise<Record<string, unknown>> {
-  const hasBody = (c.req.header("content-length") ?? "0") !== "0" || c.req.header("transfer-encoding");
-  return hasBody ? await jsonBody(c) : {};
-}
+import { jsonBody } from "../routes/body.ts";
 
 function pageQuery(c: Context<AppEnv>): { after: number; limit: number } {
   const after = Number(c.req.query("after") ?? 0);

@@ -1,6 +1,6 @@
 /** The JSON API of social recovery and device pairing (docs/api.md), mounted under /api. */
 import { Hono } from "hono";
-import { HarmonyError, unauthorized } from "../errors.ts";
+import { unauthorized } from "../errors.ts";
 import type { AppEnv } from "../routes/env.ts";
 import { createPairing, deliverPairingKey, lookupPairing, pickUpPairing } from "./pairing.ts";
 import {
@@ -13,19 +13,7 @@ import {
   setRecoveryDelay,
   setRecoverySetup,
 } from "./recovery.ts";
-
-async function body(c: { req: { json: () => Promise<unknown> } }): Promise<Record<string, unknown>> {
-  let value: unknown;
-  try {
-    value = await c.req.json();
-  } catch {
-    throw new HarmonyError(400, "malformed_json", "the request body is not valid JSON");
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new HarmonyError(400, "malformed_json", "the request body must be a JSON object");
-  }
-  return value as Record<string, unknown>;
-}
+import { jsonBody } from "../routes/body.ts";
 
 export function recoveryApiRoutes(): Hono<AppEnv> {
   const api = new Hono<AppEnv>();
@@ -37,15 +25,15 @@ export function recoveryApiRoutes(): Hono<AppEnv> {
     return c.json(await recoveryOverview(c.get("harmony"), did));
   });
   api.put("/recovery/setup", async (c) => {
-    const { setup } = await body(c);
+    const { setup } = await jsonBody(c);
     return c.json(await setRecoverySetup(c.get("harmony"), c.get("actor"), setup));
   });
   api.put("/recovery/settings", async (c) => {
-    const { delaySeconds } = await body(c);
+    const { delaySeconds } = await jsonBody(c);
     return c.json({ delaySeconds: await setRecoveryDelay(c.get("harmony"), c.get("actor"), delaySeconds) });
   });
   api.post("/recovery/requests", async (c) => {
-    const { request } = await body(c);
+    const { request } = await jsonBody(c);
     return c.json(await openRecoveryRequest(c.get("harmony"), c.get("actor"), request), 201);
   });
   api.get("/recovery/requests/:id", async (c) => {
@@ -54,29 +42,29 @@ export function recoveryApiRoutes(): Hono<AppEnv> {
   });
   api.post("/recovery/requests/:id/approve", async (c) => {
     const id = requestIdOf(c.req.param("id"));
-    const { approval } = await body(c);
+    const { approval } = await jsonBody(c);
     const { request, counted } = await approveRecovery(c.get("harmony"), c.get("actor"), id, approval);
     return c.json({ ...request, counted });
   });
   api.post("/recovery/requests/:id/cancel", async (c) => {
     const id = requestIdOf(c.req.param("id"));
-    const { cancel } = await body(c);
+    const { cancel } = await jsonBody(c);
     return c.json(await cancelRecovery(c.get("harmony"), c.get("actor"), id, cancel));
   });
 
   // ---- adding a device
   api.post("/pairings", async (c) => {
-    return c.json(await createPairing(c.get("harmony"), await body(c)), 201);
+    return c.json(await createPairing(c.get("harmony"), await jsonBody(c)), 201);
   });
   api.get("/pairings/:code", async (c) => {
     return c.json(await lookupPairing(c.get("harmony"), c.get("actor"), c.req.param("code")));
   });
   api.post("/pairings/:code/key", async (c) => {
-    await deliverPairingKey(c.get("harmony"), c.get("actor"), c.req.param("code"), await body(c));
+    await deliverPairingKey(c.get("harmony"), c.get("actor"), c.req.param("code"), await jsonBody(c));
     return c.body(null, 204);
   });
   api.post("/pairings/:code/pickup", async (c) => {
-    const { token } = await body(c);
+    const { token } = await jsonBody(c);
     return c.json(await pickUpPairing(c.get("harmony"), c.req.param("code"), token));
   });
 

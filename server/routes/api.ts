@@ -54,7 +54,7 @@ import { installBridge, listBridges, offerBridge, revokeBridge } from "../bridge
 import { stateHash, versionVector } from "../replication.ts";
 
 import { recoveryApiRoutes } from "../recovery/routes.ts";
-import { moderationApiRoutes, optionalBody } from "../moderation/routes.tsx";
+import { moderationApiRoutes } from "../moderation/routes.tsx";
 import { dmApiRoutes } from "../dms/routes.tsx";
 import { filesApiRoutes } from "../files/routes.tsx";
 import { conversationApiRoutes } from "../conversation/routes.tsx";
@@ -64,21 +64,9 @@ import { sessionCookieName } from "./middleware.ts";
 import { liveStream } from "./live.ts";
 import { attentionApiRoutes } from "../attention/routes.tsx";
 import type { ChannelEvent } from "../events.ts";
+import { jsonBody, optionalBody } from "./body.ts";
 
 const MAX_JSON_BYTES = 64 * 1024;
-
-async function jsonBody(c: { req: { json: () => Promise<unknown> } }): Promise<Record<string, unknown>> {
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch {
-    throw new HarmonyError(400, "malformed_json", "the request body is not valid JSON");
-  }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new HarmonyError(400, "malformed_json", "the request body must be a JSON object");
-  }
-  return body as Record<string, unknown>;
-}
 
 const limit = (maxSize: number) =>
   bodyLimit({

@@ -3,20 +3,7 @@ import assert from "node:assert/strict";
 import { HarmonyClient, identityFileFromMnemonic, signerFromIdentityFile } from "../../cli/client.ts";
 import { generateMnemonic } from "../../server/crypto/derive.ts";
 import { memberOf, startTestInstance } from "../helpers/instance.ts";
-
-const root = new URL("../..", import.meta.url).pathname;
-
-async function harmony(args: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "cli/harmony.ts", ...args],
-    cwd: root,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return { code: output.code, stdout: decoder.decode(output.stdout), stderr: decoder.decode(output.stderr) };
-}
+import { harmonyProcess as harmony } from "../helpers/cli.ts";
 
 Deno.test({
   name: "the CLI assigns roles and delegates narrow capabilities, and shows their chains",

@@ -1,24 +1,9 @@
 /** `harmony react | unreact | reply | thread | pin | pins` against a real instance. */
 import assert from "node:assert/strict";
 import { HarmonyClient, identityFileFromMnemonic, signerFromIdentityFile } from "../../cli/client.ts";
-import { run } from "../../cli/harmony.ts";
-import type { Io } from "../../cli/commands/io.ts";
+import { harmonyInProcess as harmony } from "../helpers/cli.ts";
 import { generateMnemonic } from "../../server/crypto/derive.ts";
 import { claimedInstance } from "../helpers/instance.ts";
-
-async function harmony(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const io: Io = {
-    out: (text) => Promise.resolve(void (out += text)),
-    err: (text) => Promise.resolve(void (err += text)),
-    stdout: new WritableStream(),
-    readInput: () => Promise.resolve(""),
-    env: () => undefined,
-  };
-  const code = await run(argv, io);
-  return { code, out, err };
-}
 
 Deno.test("the CLI reacts, replies, posts in a thread and pins", async () => {
   const { instance, owner } = await claimedInstance();
@@ -36,31 +21,31 @@ Deno.test("the CLI reacts, replies, posts in a thread and pins", async () => {
     const cli = (...args: string[]) => harmony(["--server", instance.origin, "--identity", path, ...args]);
 
     const reacted = await cli("react", root.id, "👍");
-    assert.equal(reacted.code, 0, reacted.err);
-    assert.equal(reacted.out.trim(), "👍 1");
+    assert.equal(reacted.code, 0, reacted.stderr);
+    assert.equal(reacted.stdout.trim(), "👍 1");
     const bad = await cli("react", root.id, "not an emoji");
     assert.equal(bad.code, 1);
-    assert.match(bad.err, /emoji/);
+    assert.match(bad.stderr, /emoji/);
     const unreacted = await cli("unreact", root.id, "👍");
-    assert.equal(unreacted.code, 0, unreacted.err);
-    assert.equal(unreacted.out.trim(), "(no reactions)");
+    assert.equal(unreacted.code, 0, unreacted.stderr);
+    assert.equal(unreacted.stdout.trim(), "(no reactions)");
 
     const replied = await cli("reply", root.id, "my answer");
-    assert.equal(replied.code, 0, replied.err);
-    const reply = await me.message(replied.out.trim());
+    assert.equal(replied.code, 0, replied.stderr);
+    const reply = await me.message(replied.stdout.trim());
     assert.equal(reply.inReplyTo, root.id);
 
     const posted = await cli("thread", root.id, "in the thread");
-    assert.equal(posted.code, 0, posted.err);
+    assert.equal(posted.code, 0, posted.stderr);
     const shown = await cli("thread", root.id);
-    assert.match(shown.out, /a message to talk about\n {2}.*in the thread/);
+    assert.match(shown.stdout, /a message to talk about\n {2}.*in the thread/);
 
     const refused = await cli("pin", root.id);
     assert.equal(refused.code, 1);
-    assert.match(refused.err, /no capability to pin/);
+    assert.match(refused.stderr, /no capability to pin/);
     await owner.pin(root);
     const pins = await cli("pins", "general");
-    assert.match(pins.out, new RegExp(`${root.id}  a message to talk about`));
+    assert.match(pins.stdout, new RegExp(`${root.id}  a message to talk about`));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

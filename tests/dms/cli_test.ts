@@ -5,27 +5,7 @@ import { generateMnemonic } from "../../server/crypto/derive.ts";
 import { claimedInstance } from "../helpers/instance.ts";
 import { http } from "../http/support.ts";
 import { joinedMember } from "./support.ts";
-
-const root = new URL("../..", import.meta.url).pathname;
-
-async function harmony(args: string[], stdin?: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "cli/harmony.ts", ...args],
-    cwd: root,
-    env: { NO_COLOR: "1" },
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(stdin));
-    await writer.close();
-  }
-  const output = await child.output();
-  const decoder = new TextDecoder();
-  return { code: output.code, stdout: decoder.decode(output.stdout), stderr: decoder.decode(output.stderr) };
-}
+import { harmonyProcess as harmony } from "../helpers/cli.ts";
 
 Deno.test({
   name:
@@ -45,7 +25,7 @@ Deno.test({
     const bob = await joinedMember(instance.origin, owner);
     await bob.client.setProfile("Bob");
     const ok = async (args: string[], stdin?: string) => {
-      const result = await harmony(["--server", instance.origin, "--identity", file, ...args], stdin);
+      const result = await harmony(["--server", instance.origin, "--identity", file, ...args], { stdin });
       assert.equal(result.code, 0, `${args.join(" ")}: ${result.stderr}`);
       return result.stdout;
     };

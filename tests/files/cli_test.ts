@@ -4,25 +4,7 @@ import { HarmonyClient, identityFileFromMnemonic, signerFromIdentityFile } from 
 import { generateMnemonic } from "../../server/crypto/derive.ts";
 import { startTestInstance } from "../helpers/instance.ts";
 import { PNG } from "./support.ts";
-
-const root = new URL("../..", import.meta.url).pathname;
-
-async function harmony(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = Deno.env.toObject();
-  delete env.HARMONY_SERVER;
-  delete env.HARMONY_IDENTITY;
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "cli/harmony.ts", ...args],
-    cwd: root,
-    clearEnv: true,
-    env: { ...env, NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
-}
+import { harmonyProcess as harmony } from "../helpers/cli.ts";
 
 Deno.test({
   name: "harmony upload prints a descriptor; harmony post --file attaches a file to a signed message",

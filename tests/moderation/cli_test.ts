@@ -4,20 +4,7 @@ import { HarmonyClient, identityFileFromMnemonic, signerFromIdentityFile } from 
 import { generateMnemonic } from "../../server/crypto/derive.ts";
 import { memberOf, newClient, startTestInstance } from "../helpers/instance.ts";
 import { refused } from "./support.ts";
-
-const root = new URL("../..", import.meta.url).pathname;
-
-async function harmony(args: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "cli/harmony.ts", ...args],
-    cwd: root,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return { code: output.code, stdout: decoder.decode(output.stdout), stderr: decoder.decode(output.stderr) };
-}
+import { harmonyProcess as harmony } from "../helpers/cli.ts";
 
 Deno.test({
   name: "the CLI moderates with signed actions and reads the moderation log",

@@ -1,8 +1,7 @@
 /** `harmony recovery …`: setup, request, approve, status and cancel from the command line. */
 import assert from "node:assert/strict";
 import { HarmonyClient, identityFileFromMnemonic, signerFromIdentityFile } from "../../cli/client.ts";
-import { run } from "../../cli/harmony.ts";
-import type { Io } from "../../cli/commands/io.ts";
+import { harmonyInProcess as harmony } from "../helpers/cli.ts";
 import { generateMnemonic } from "../../server/crypto/derive.ts";
 import { claimedInstance } from "../helpers/instance.ts";
 
@@ -14,20 +13,6 @@ async function identity(dir: string, name: string, origin: string) {
   const client = new HarmonyClient(origin, await signerFromIdentityFile(file));
   await client.signIn();
   return { path, did: file.did, client };
-}
-
-async function harmony(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const io: Io = {
-    out: (text) => Promise.resolve(void (out += text)),
-    err: (text) => Promise.resolve(void (err += text)),
-    stdout: new WritableStream(),
-    readInput: () => Promise.resolve(""),
-    env: () => undefined,
-  };
-  const code = await run(argv, io);
-  return { code, out, err };
 }
 
 Deno.test("the CLI sets up guardians, asks for, approves, shows and cancels a recovery", async () => {
@@ -45,41 +30,41 @@ Deno.test("the CLI sets up guardians, asks for, approves, shows and cancels a re
 
     const missing = await as(member, "recovery", "setup", "--guardian", g1.did);
     assert.equal(missing.code, 2, "no --threshold is a usage error");
-    assert.match(missing.err, /--threshold/);
+    assert.match(missing.stderr, /--threshold/);
     const bad = await as(member, "recovery", "setup", "--guardian", "not-a-did", "--threshold", "1");
     assert.equal(bad.code, 2);
 
     const setup = await as(member, "recovery", "setup", "--guardian", g1.did, g2.did, "--threshold", "2");
-    assert.equal(setup.code, 0, setup.err);
-    assert.match(setup.out, /2 of 2 guardians/);
+    assert.equal(setup.code, 0, setup.stderr);
+    assert.match(setup.stdout, /2 of 2 guardians/);
 
     const requested = await as(fresh, "recovery", "request", member.did);
-    assert.equal(requested.code, 0, requested.err);
-    const id = /Request:\s+(urn:uuid:\S+)/.exec(requested.out)![1];
-    assert.match(requested.out, /Status:\s+pending/);
+    assert.equal(requested.code, 0, requested.stderr);
+    const id = /Request:\s+(urn:uuid:\S+)/.exec(requested.stdout)![1];
+    assert.match(requested.stdout, /Status:\s+pending/);
 
     const first = await as(g1, "recovery", "approve", id);
-    assert.equal(first.code, 0, first.err);
-    assert.match(first.out, /^Approved\./);
-    assert.match((await as(g1, "recovery", "approve", id)).out, /already approved/);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /^Approved\./);
+    assert.match((await as(g1, "recovery", "approve", id)).stdout, /already approved/);
     const second = await as(g2, "recovery", "approve", id);
-    assert.match(second.out, /Status:\s+locked/);
-    assert.match(second.out, /Moves at:/);
+    assert.match(second.stdout, /Status:\s+locked/);
+    assert.match(second.stdout, /Moves at:/);
 
     const outsider = await as(fresh, "recovery", "approve", id);
     assert.equal(outsider.code, 1);
-    assert.match(outsider.err, /not a guardian/);
+    assert.match(outsider.stderr, /not a guardian/);
 
     const status = await as(member, "recovery", "status");
-    assert.equal(status.code, 0, status.err);
-    assert.match(status.out, /Requests to recover YOUR identity/);
-    assert.ok(status.out.includes(id));
-    assert.match((await as(g1, "recovery", "status")).out, /Requests you are a guardian of/);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /Requests to recover YOUR identity/);
+    assert.ok(status.stdout.includes(id));
+    assert.match((await as(g1, "recovery", "status")).stdout, /Requests you are a guardian of/);
 
     const cancelled = await as(member, "recovery", "cancel", id);
-    assert.equal(cancelled.code, 0, cancelled.err);
-    assert.match(cancelled.out, /Status:\s+cancelled/);
-    assert.match((await as(fresh, "recovery", "status", id)).out, /cancelled/);
+    assert.equal(cancelled.code, 0, cancelled.stderr);
+    assert.match(cancelled.stdout, /Status:\s+cancelled/);
+    assert.match((await as(fresh, "recovery", "status", id)).stdout, /cancelled/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -8,23 +8,7 @@ import {
 } from "../../cli/client.ts";
 import { generateMnemonic } from "../../server/crypto/derive.ts";
 import { startTestInstance } from "../helpers/instance.ts";
-
-const root = new URL("../..", import.meta.url).pathname;
-
-async function harmony(args: string[]) {
-  const env = Deno.env.toObject();
-  delete env.HARMONY_SERVER;
-  delete env.HARMONY_IDENTITY;
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "cli/harmony.ts", ...args],
-    cwd: root,
-    clearEnv: true,
-    env: { ...env, NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code, stdout: new TextDecoder().decode(stdout), stderr: new TextDecoder().decode(stderr) };
-}
+import { harmonyProcess as harmony } from "../helpers/cli.ts";
 
 Deno.test("harmony search prints hits with their links, pages with --cursor, and refuses bad queries", async () => {
   await using instance = await startTestInstance();
