@@ -28,7 +28,8 @@ export const actionOf: Record<string, string> = {
   Sync: "sync",
 };
 
-const typeOf: Record<OpDocument["type"], string> = {
+/** The activity type each kind of operation travels as over a bridge. */
+export const activityTypeOf: Record<OpDocument["type"], string> = {
   Message: "Create",
   Update: "Update",
   Delete: "Delete",
@@ -38,6 +39,13 @@ const typeOf: Record<OpDocument["type"], string> = {
   Pin: "Pin",
   Unpin: "Unpin",
 };
+
+/** The kind of operation an incoming activity type carries (the inverse of activityTypeOf). */
+export const kindOfActivityType: Record<string, OpDocument["type"] | undefined> = Object.assign(
+  // No prototype: "toString" or "constructor" is no activity type.
+  Object.create(null),
+  Object.fromEntries(Object.entries(activityTypeOf).map(([kind, type]) => [type, kind])),
+);
 
 export interface BridgeActivity {
   "@context": string[];
@@ -61,7 +69,7 @@ export function operationActivity(
   return {
     "@context": BRIDGE_CONTEXT,
     id: `${actor}/operations/${opId.replace(/^urn:harmony:op:/, "")}`,
-    type: typeOf[document.type],
+    type: activityTypeOf[document.type],
     actor,
     to,
     object: document,

@@ -22,7 +22,7 @@ import { isBanned } from "../../server/moderation/guard.ts";
 import { opsSince, versionVector } from "../../server/replication.ts";
 import { verifySigned } from "../../server/signed.ts";
 import type { AppEnv } from "../../server/routes/env.ts";
-import { actionOf } from "./activity.ts";
+import { actionOf, kindOfActivityType } from "./activity.ts";
 import type { PeerKeys } from "./peers.ts";
 
 const MAX_BODY_BYTES = 256 * 1024;
@@ -49,16 +49,6 @@ function parseEnvelope(value: unknown): Envelope | null {
   if (!Number.isSafeInteger(e.lamport) || (e.lamport as number) < 1) return null;
   return { origin: e.origin, seq: e.seq as number, lamport: e.lamport as number };
 }
-
-const kindOfType: Record<string, OpDocument["type"]> = {
-  Create: "Message",
-  Update: "Update",
-  Delete: "Delete",
-  React: "React",
-  Unreact: "Unreact",
-  Pin: "Pin",
-  Unpin: "Unpin",
-};
 
 const SWEEP_MS = 60_000;
 const lastSweep = new WeakMap<Harmony, number>();
@@ -192,7 +182,14 @@ async function handle(
     return c.json({ ...page, versionVector: await versionVector(h.db, channel.iri) });
   }
 
-  const kind = kindOfType[String(body.type)];
+  const kind = kindOfActivityType[String(body.type)];
+  if (!kind) {
+    throw new HarmonyError(
+      422,
+      "malformed_activity",
+      `a bridge does not carry ${String(body.type)} activities`,
+    );
+  }
   const envelope = parseEnvelope(body.envelope);
   if (!envelope) {
     throw new HarmonyError(

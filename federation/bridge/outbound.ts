@@ -21,7 +21,13 @@ import { actorOf, isRedacted, type OpDocument, opIdOf } from "../../server/oplog
 import { isBanned } from "../../server/moderation/guard.ts";
 import { REPLICATED_KINDS, versionVector } from "../../server/replication.ts";
 import { verifySigned } from "../../server/signed.ts";
-import { actionOf, type BridgeActivity, operationActivity, syncActivity } from "./activity.ts";
+import {
+  actionOf,
+  activityTypeOf,
+  type BridgeActivity,
+  operationActivity,
+  syncActivity,
+} from "./activity.ts";
 import { channelSigner } from "./signing.ts";
 import { checkFetchAddress } from "../../server/net/address.ts";
 
@@ -270,18 +276,8 @@ class LinkLoop {
 }
 
 function actionFor(kind: string): string {
-  return actionOf[kindToType[kind as OpDocument["type"]] ?? ""] ?? "delete";
+  return actionOf[activityTypeOf[kind as OpDocument["type"]] ?? ""] ?? "delete";
 }
-
-const kindToType: Record<OpDocument["type"], string> = {
-  Message: "Create",
-  Update: "Update",
-  Delete: "Delete",
-  React: "React",
-  Unreact: "Unreact",
-  Pin: "Pin",
-  Unpin: "Unpin",
-};
 
 /** Runs a loop per installed link; adds and drops loops as links change. */
 export class BridgeDeliveries {
