@@ -5,7 +5,7 @@
  * (reactions, pins, thread summaries, quoted replies) cost to read with
  * 10,000 standing reactions in the channel.
  */
-import { applyBatch, opIdOf, type OpSubmission } from "../server/oplog.ts";
+import { applyBatch, indexRowFrom, opIdOf, type OpSubmission, toView } from "../server/oplog.ts";
 import { signMessage, signReact, signUnreact } from "../server/documents.ts";
 import { identityFromSigningSecret } from "../server/crypto/derive.ts";
 import { type KeySigner, signerFromSecret } from "../server/crypto/signer.ts";
@@ -85,19 +85,7 @@ export async function benchConversation(reactions = 10_000): Promise<Conversatio
     const rows = await database.db.all<Record<string, unknown>>(
       (await import("drizzle-orm")).sql`SELECT * FROM message_index ORDER BY lamport DESC LIMIT 50`,
     );
-    const page = rows.map((r) => ({
-      id: String(r.id),
-      channel: String(r.channel),
-      lamport: Number(r.lamport),
-      author: String(r.author),
-      content: String(r.content),
-      published: String(r.published),
-      updated: null,
-      deleted: false,
-      revision: Number(r.revision),
-      inReplyTo: null,
-      thread: null,
-    })) satisfies MessageView[];
+    const page: MessageView[] = rows.map((r) => toView(indexRowFrom(r)));
     const h = { db: database.db, config: { origin: "https://here.example" } };
     const times: number[] = [];
     for (let i = 0; i < 200; i++) {
