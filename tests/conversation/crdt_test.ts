@@ -5,38 +5,38 @@
  */
 import assert from "node:assert/strict";
 import { sql } from "drizzle-orm";
-import { applyBatch, type Envelope, type OpDocument, opIdOf, type OpSubmission } from "../../server/oplog.ts";
+import { type OpDocument, opIdOf } from "../../server/oplog.ts";
 import { stateHash } from "../../server/replication.ts";
 import { signMessage, signPin, signReact, signUnreact } from "../../server/documents.ts";
-import { member, random, type TempDatabase, tempDatabase } from "../unit/support.ts";
+import {
+  A,
+  B,
+  channelOf,
+  member,
+  random,
+  replay,
+  type ReplicatedOp,
+  shuffled,
+  type TempDatabase,
+  tempDatabase,
+} from "../unit/support.ts";
 
-const A = "https://a.example";
-const B = "https://b.example";
-const channelOf: Record<string, string> = {
-  [A]: `${A}/channels/aaaaaaaaaa`,
-  [B]: `${B}/channels/bbbbbbbbbb`,
-};
 const EMOJI = ["👍", "❤️", "🎉", "🇫🇷"];
-
-interface Op {
-  doc: OpDocument;
-  envelope: Envelope;
-}
 
 /**
  * Two origins through partitions: posts (some in threads), reactions,
  * removals of the reactions each side has seen, pins and unpins; now and
  * then they exchange everything.
  */
-async function scenario(seed: number, steps: number): Promise<Op[]> {
+async function scenario(seed: number, steps: number): Promise<ReplicatedOp[]> {
   const next = random(seed);
   const pick = <T>(list: T[]) => list[Math.floor(next() * list.length)];
   const members = [await member(21), await member(22), await member(23)];
-  const state: Record<string, { clock: number; seq: number; known: Op[] }> = {
+  const state: Record<string, { clock: number; seq: number; known: ReplicatedOp[] }> = {
     [A]: { clock: 0, seq: 0, known: [] },
     [B]: { clock: 0, seq: 0, known: [] },
   };
-  const all: Op[] = [];
+  const all: ReplicatedOp[] = [];
   let time = Date.parse("2026-11-01T00:00:00Z");
   for (let step = 0; step < steps; step++) {
     const origin = next() < 0.5 ? A : B;
@@ -81,34 +81,6 @@ async function scenario(seed: number, steps: number): Promise<Op[]> {
   return all;
 }
 
-async function replay(db: TempDatabase, self: string, ops: Op[], batchSizes: () => number): Promise<void> {
-  let i = 0;
-  while (i < ops.length) {
-    const size = Math.max(1, batchSizes());
-    const batch: OpSubmission[] = [];
-    for (const op of ops.slice(i, i + size)) {
-      batch.push({
-        doc: op.doc,
-        opId: await opIdOf(op.doc),
-        channel: channelOf[self],
-        envelope: op.envelope,
-      });
-    }
-    const result = await db.writeSql((tx) => applyBatch(tx, self, batch));
-    for (const outcome of result.outcomes) assert.ok(!("refused" in outcome), JSON.stringify(outcome));
-    i += size;
-  }
-}
-
-function shuffled<T>(list: T[], next: () => number): T[] {
-  const out = [...list];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
-
 async function conversationState(db: TempDatabase) {
   return {
     reactions: await db.db.all(
@@ -127,14 +99,22 @@ Deno.test("reactions and pins converge whatever the order, batching and duplicat
     await using second = await tempDatabase();
     await using third = await tempDatabase();
     const next = random(seed * 17);
-    await replay(first, A, ops, () => 1);
-    await replay(
-      second,
-      B,
-      shuffled([...ops, ...ops.filter(() => next() < 0.3)], next),
-      () => 1 + Math.floor(next() * 9),
+    assert.deepEqual(await replay(first, A, ops, () => 1), [], "no operation refused");
+    assert.deepEqual(
+      await replay(
+        second,
+        B,
+        shuffled([...ops, ...ops.filter(() => next() < 0.3)], next),
+        () => 1 + Math.floor(next() * 9),
+      ),
+      [],
+      "no operation refused",
     );
-    await replay(third, A, [...ops].reverse(), () => 1 + Math.floor(next() * 40));
+    assert.deepEqual(
+      await replay(third, A, [...ops].reverse(), () => 1 + Math.floor(next() * 40)),
+      [],
+      "no operation refused",
+    );
     const states = await Promise.all([first, second, third].map(conversationState));
     assert.deepEqual(states[1], states[0], `seed ${seed}: shuffled replica diverged`);
     assert.deepEqual(states[2], states[0], `seed ${seed}: reversed replica diverged`);
@@ -163,7 +143,7 @@ Deno.test("a reaction whose removal arrived first stays removed; an unobserved c
     [await opIdOf(first)],
     "2026-11-01T00:00:03.000Z",
   );
-  const ops: Op[] = [
+  const ops: ReplicatedOp[] = [
     { doc: post, envelope: { origin: A, seq: 1, lamport: 1 } },
     { doc: first, envelope: { origin: A, seq: 2, lamport: 2 } },
     { doc: concurrent, envelope: { origin: B, seq: 1, lamport: 3 } },
@@ -171,7 +151,7 @@ Deno.test("a reaction whose removal arrived first stays removed; an unobserved c
   ];
   for (const order of [[3, 1, 2, 0], [0, 1, 2, 3], [2, 3, 0, 1]]) {
     await using db = await tempDatabase();
-    await replay(db, A, order.map((i) => ops[i]), () => 1);
+    assert.deepEqual(await replay(db, A, order.map((i) => ops[i]), () => 1), [], "no operation refused");
     const rows = await db.db.all<{ op_id: string }>(sql`SELECT op_id FROM reactions`);
     assert.deepEqual(rows.map((r) => r.op_id), [await opIdOf(concurrent)], `order ${order}`);
   }
@@ -198,7 +178,7 @@ Deno.test("pins: the Pin or Unpin with the highest (Lamport time, op id) wins", 
   const post = await signMessage(mod, channelOf[A], "pin me", undefined, "2026-11-01T00:00:00.000Z");
   const pin = await signPin(mod, channelOf[A], post.id, true, "2026-11-01T00:00:01.000Z");
   const unpin = await signPin(mod, channelOf[B], post.id, false, "2026-11-01T00:00:02.000Z");
-  const ops: Op[] = [
+  const ops: ReplicatedOp[] = [
     { doc: post, envelope: { origin: A, seq: 1, lamport: 1 } },
     { doc: pin, envelope: { origin: A, seq: 2, lamport: 5 } },
     // Signed later by the clock, but earlier by Lamport time: it loses.
@@ -206,7 +186,7 @@ Deno.test("pins: the Pin or Unpin with the highest (Lamport time, op id) wins", 
   ];
   for (const order of [[0, 1, 2], [2, 1, 0], [1, 2, 0]]) {
     await using db = await tempDatabase();
-    await replay(db, A, order.map((i) => ops[i]), () => 1);
+    assert.deepEqual(await replay(db, A, order.map((i) => ops[i]), () => 1), [], "no operation refused");
     const [row] = await db.db.all<{ pinned: number }>(sql`SELECT pinned FROM pins`);
     assert.equal(Boolean(row.pinned), true, `order ${order}`);
   }

@@ -4,41 +4,39 @@
  */
 import assert from "node:assert/strict";
 import { sql } from "drizzle-orm";
-import { applyBatch, type Envelope, type OpDocument, opIdOf, type OpSubmission } from "../../server/oplog.ts";
+import { applyBatch, type OpDocument, opIdOf, type OpSubmission } from "../../server/oplog.ts";
 import { opsSince, stateHash, versionVector } from "../../server/replication.ts";
 import { signDelete, signMessage, signUpdate } from "../../server/documents.ts";
 import type { KeySigner } from "../../server/crypto/signer.ts";
-import { member, random, type TempDatabase, tempDatabase } from "./support.ts";
-
-const A = "https://a.example";
-const B = "https://b.example";
-const channelOf = { [A]: `${A}/channels/aaaaaaaaaa`, [B]: `${B}/channels/bbbbbbbbbb` } as Record<
-  string,
-  string
->;
-
-interface Op {
-  doc: OpDocument;
-  envelope: Envelope;
-}
+import {
+  A,
+  B,
+  channelOf,
+  member,
+  random,
+  replay,
+  type ReplicatedOp,
+  shuffled,
+  tempDatabase,
+} from "./support.ts";
 
 /**
  * Two origins working through a partition: each posts, edits its own
  * authors' messages and deletes messages it knows of, with Lamport clocks;
  * now and then they exchange everything. Returns every operation made.
  */
-async function scenario(seed: number, steps: number): Promise<Op[]> {
+async function scenario(seed: number, steps: number): Promise<ReplicatedOp[]> {
   const next = random(seed);
   const pick = <T>(list: T[]) => list[Math.floor(next() * list.length)];
   const authors: Record<string, KeySigner[]> = {
     [A]: [await member(1), await member(2)],
     [B]: [await member(3), await member(4)],
   };
-  const state: Record<string, { clock: number; seq: number; known: Op[] }> = {
+  const state: Record<string, { clock: number; seq: number; known: ReplicatedOp[] }> = {
     [A]: { clock: 0, seq: 0, known: [] },
     [B]: { clock: 0, seq: 0, known: [] },
   };
-  const all: Op[] = [];
+  const all: ReplicatedOp[] = [];
   let time = Date.parse("2026-11-01T00:00:00Z");
   for (let step = 0; step < steps; step++) {
     const origin = next() < 0.5 ? A : B;
@@ -84,30 +82,6 @@ async function scenario(seed: number, steps: number): Promise<Op[]> {
   return all;
 }
 
-/** Applies operations in the given order and batch sizes, as a replica at `self`. */
-async function replay(db: TempDatabase, self: string, ops: Op[], batchSizes: () => number): Promise<void> {
-  const channel = channelOf[self];
-  let i = 0;
-  while (i < ops.length) {
-    const size = Math.max(1, batchSizes());
-    const batch: OpSubmission[] = [];
-    for (const op of ops.slice(i, i + size)) {
-      batch.push({ doc: op.doc, opId: await opIdOf(op.doc), channel, envelope: op.envelope });
-    }
-    await db.writeSql((tx) => applyBatch(tx, self, batch));
-    i += size;
-  }
-}
-
-function shuffled<T>(list: T[], next: () => number): T[] {
-  const out = [...list];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
-
 Deno.test("replicas converge to one state whatever the order, batching and duplication of operations", async () => {
   for (const seed of [1, 7, 42]) {
     const ops = await scenario(seed, 160);
@@ -140,7 +114,7 @@ Deno.test("an edit wins over another by (Lamport time, operation id); a deletion
   const early = await signUpdate(author, channelOf[A], post.id, "early edit", "2026-11-01T00:00:02.000Z");
   const late = await signUpdate(author, channelOf[A], post.id, "late edit", "2026-11-01T00:00:01.000Z");
   const forged = await signUpdate(other, channelOf[A], post.id, "not the author", "2026-11-01T00:00:03.000Z");
-  const ops: Op[] = [
+  const ops: ReplicatedOp[] = [
     { doc: post, envelope: { origin: A, seq: 1, lamport: 1 } },
     { doc: early, envelope: { origin: A, seq: 2, lamport: 2 } },
     // Lamport time decides, not the signed wall-clock time.
@@ -196,7 +170,7 @@ Deno.test("a peer may not reuse an origin's sequence number for a different oper
 Deno.test("version vectors count contiguous operations per origin, and opsSince pages exactly the missing ones", async () => {
   const author = await member(12);
   await using db = await tempDatabase();
-  const ops: Op[] = [];
+  const ops: ReplicatedOp[] = [];
   for (let seq = 1; seq <= 7; seq++) {
     if (seq === 5) continue; // a gap: 5 never arrived
     ops.push({

@@ -2,6 +2,7 @@
 import { type Database, openDatabase } from "../../db/client.ts";
 import { identityFromSigningSecret } from "../../server/crypto/derive.ts";
 import { type KeySigner, signerFromSecret } from "../../server/crypto/signer.ts";
+import { applyBatch, type Envelope, type OpDocument, opIdOf, type OpSubmission } from "../../server/oplog.ts";
 
 export interface TempDatabase extends Database {
   dir: string;
@@ -36,4 +37,58 @@ export function random(seed: number): () => number {
 export async function member(n: number): Promise<KeySigner> {
   const secret = new Uint8Array(32).fill(n);
   return await signerFromSecret(identityFromSigningSecret(secret).did, secret);
+}
+
+/** The two origins of the replication tests, and the channel each replica holds. */
+export const A = "https://a.example";
+export const B = "https://b.example";
+export const channelOf: Record<string, string> = {
+  [A]: `${A}/channels/aaaaaaaaaa`,
+  [B]: `${B}/channels/bbbbbbbbbb`,
+};
+
+/** An operation as a replica receives it: the signed document and where it was made. */
+export interface ReplicatedOp {
+  doc: OpDocument;
+  envelope: Envelope;
+}
+
+/**
+ * Applies operations in the given order and batch sizes, as the replica at
+ * `self`; returns the refusals (an empty list when every one was taken).
+ */
+export async function replay(
+  db: TempDatabase,
+  self: string,
+  ops: ReplicatedOp[],
+  batchSizes: () => number,
+): Promise<unknown[]> {
+  const refusals: unknown[] = [];
+  let i = 0;
+  while (i < ops.length) {
+    const size = Math.max(1, batchSizes());
+    const batch: OpSubmission[] = [];
+    for (const op of ops.slice(i, i + size)) {
+      batch.push({
+        doc: op.doc,
+        opId: await opIdOf(op.doc),
+        channel: channelOf[self],
+        envelope: op.envelope,
+      });
+    }
+    const result = await db.writeSql((tx) => applyBatch(tx, self, batch));
+    refusals.push(...result.outcomes.filter((outcome) => "refused" in outcome));
+    i += size;
+  }
+  return refusals;
+}
+
+/** A seeded Fisher–Yates shuffle. */
+export function shuffled<T>(list: T[], next: () => number): T[] {
+  const out = [...list];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
 }
