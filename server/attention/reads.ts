@@ -121,10 +121,17 @@ const unreadMentionsSql = (targets: number) => `
       AND m.lamport > coalesce(r.lamport, 0)
       AND NOT EXISTS (SELECT 1 FROM mention_reads x WHERE x.member = ? AND x.message = m.message)`;
 
-/** Unread messages and mentions per readable channel, and the bell's count. */
-export async function attentionSummary(h: Harmony, actor: Actor): Promise<AttentionSummary> {
+/**
+ * Unread messages and mentions per readable channel, and the bell's count.
+ * `readable`: the actor's readable channels, when the caller has listed them already.
+ */
+export async function attentionSummary(
+  h: Harmony,
+  actor: Actor,
+  readable?: ChannelInfo[],
+): Promise<AttentionSummary> {
   const did = requireDid(actor);
-  const channels = await listChannels(h, actor);
+  const channels = readable ?? await listChannels(h, actor);
   const roles = await rolesOf(h, did);
   const marks = await markers(h, did);
   const out: Record<string, ChannelUnread> = {};

@@ -52,10 +52,11 @@ export async function pageAttention(
   h: Harmony,
   actor: Actor,
   channel: ChannelInfo,
+  readable?: ChannelInfo[],
 ): Promise<PageAttention | null> {
   if (!actor.did || !(await memberOf(h, actor.did))) return null;
   await markChannelRead(h, actor, channel);
-  return await attentionSummary(h, actor);
+  return await attentionSummary(h, actor, readable);
 }
 
 /** Presence of everyone connected, for the member list a page renders. */

@@ -208,13 +208,13 @@ export function webRoutes(): Hono<AppEnv> {
     const channel = await findChannel(h, c.req.param("id"));
     await requireRead(h, actor, channel);
     const viewer = await viewerOf(c);
-    const [page, revision, channels, members, names, attention] = await Promise.all([
+    const channels = await listChannels(h, actor);
+    const [page, revision, members, names, attention] = await Promise.all([
       history(h, actor, channel),
       latestRevision(h.db, channel.iri),
-      listChannels(h, actor),
       listMembers(h),
       mentionNames(h),
-      pageAttention(h, actor, channel),
+      pageAttention(h, actor, channel, channels),
     ]);
     const snapshot = await h.snapshot();
     return c.html(
