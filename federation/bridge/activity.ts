@@ -16,8 +16,8 @@ export const BRIDGE_CONTEXT = [
   HARMONY_CONTEXT_URL,
 ];
 
-/** The capability action each activity type invokes. */
-export const actionOf: Record<string, string> = {
+/** The capability action each activity type invokes (no prototype: "toString" is no activity type). */
+export const actionOf: Record<string, string | undefined> = Object.assign(Object.create(null), {
   Create: "post",
   Update: "edit",
   Delete: "delete",
@@ -26,7 +26,7 @@ export const actionOf: Record<string, string> = {
   Pin: "pin",
   Unpin: "pin",
   Sync: "sync",
-};
+});
 
 /** The activity type each kind of operation travels as over a bridge. */
 export const activityTypeOf: Record<OpDocument["type"], string> = {

@@ -140,6 +140,22 @@ Deno.test({
       await refused(invoked, 403, /action/);
     });
 
+    await t.step(
+      "an activity type a bridge does not carry is refused (422), names of Object's methods too",
+      async () => {
+        for (const type of ["Follow", "toString", "constructor", "__proto__"]) {
+          const activity = { ...(await operation()), type };
+          const invoked = await invoke(activity, {
+            capability: grant.capability as never,
+            action: "post",
+            invocationTarget: inboxOf(x.id),
+            signer,
+          });
+          await refused(invoked, 422, /does not carry/);
+        }
+      },
+    );
+
     await t.step("an expired capability is refused (403)", async () => {
       const key = await communityKey(hb);
       const long = new Date(Date.now() - 2 * 3600_000);
