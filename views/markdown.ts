@@ -6,9 +6,17 @@
  * mailto, and carry rel="noopener noreferrer ugc nofollow".
  */
 
-import { escapeHtml } from "../server/text.ts";
+const htmlEscapes: Record<string, string> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+};
 
-export { escapeHtml };
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => htmlEscapes[ch]);
+}
 
 function safeHref(url: string): string | null {
   try {

@@ -5,10 +5,20 @@
  * as HTML: a marker the text itself contains can at worst open or close a
  * <mark>, always balanced.
  */
-import { escapeHtml } from "../text.ts";
-
 export const MARK_START = "\uE000";
 export const MARK_END = "\uE001";
+
+const escapes: Record<string, string> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+};
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => escapes[ch]);
+}
 
 /** The snippet as safe HTML with <mark> around the matches. */
 export function highlightHtml(snippet: string): string {

@@ -9,8 +9,7 @@ import {
   hexUtf8,
   matchExpression,
 } from "../../server/search/fts.ts";
-import { highlightHtml, MARK_END, MARK_START } from "../../server/search/highlight.ts";
-import { escapeHtml } from "../../server/text.ts";
+import { escapeHtml, highlightHtml, MARK_END, MARK_START } from "../../server/search/highlight.ts";
 import { SEARCH_MAX_LENGTH } from "../../views/search.tsx";
 
 function refused(input: string, code: string, status = 400): QueryError {
