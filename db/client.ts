@@ -15,6 +15,19 @@ export type Queryable = Db;
 
 const migrationsFolder = new URL("./migrations", import.meta.url).pathname;
 
+export interface WriteOptions {
+  /**
+   * false: the commit is acknowledged without waiting for the disk. It
+   * survives the process being killed (even with -9); power loss may undo it
+   * and the unsynced commits after it, never an earlier synced one (the WAL
+   * keeps commits in order, and a synced commit syncs everything before it).
+   * Only for writes whose loss repeats work instead of losing it, such as a
+   * queue's leases and the removal of its finished jobs. A group holding
+   * any synced write is synced. Default true.
+   */
+  synced?: boolean;
+}
+
 export interface Database {
   readonly url: string;
   readonly client: Client;
@@ -23,16 +36,18 @@ export interface Database {
    * Runs `fn` inside a write transaction. Concurrent calls are grouped
    * into one transaction (group commit), each under its own savepoint, so
    * a failing unit rolls back alone and the others still commit. The
-   * returned promise settles only after the commit is durable.
+   * returned promise settles only after the commit is durable (unless
+   * `options.synced` is false).
    */
-  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  write<T>(fn: (tx: Tx) => Promise<T>, options?: WriteOptions): Promise<T>;
   /** Like `write`, with plain SQL. */
-  writeSql<T>(fn: (sql: SqlTransaction) => Promise<T>): Promise<T>;
+  writeSql<T>(fn: (sql: SqlTransaction) => Promise<T>, options?: WriteOptions): Promise<T>;
   close(): void;
 }
 
 interface PendingWrite {
   run: (tx: Tx, sql: SqlTransaction) => Promise<unknown>;
+  synced: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -75,7 +90,9 @@ export async function openDatabase(url: string): Promise<Database> {
   let flushing = false;
 
   async function runGroup(group: PendingWrite[]): Promise<Array<{ ok: boolean; value: unknown }>> {
-    const transaction = writer ? writer.transaction() : await client.transaction("write");
+    const transaction = writer
+      ? writer.transaction({ synced: group.some((unit) => unit.synced) })
+      : await client.transaction("write");
     try {
       // The query builder over the open transaction: every statement a unit
       // makes runs inside it.
@@ -131,9 +148,14 @@ export async function openDatabase(url: string): Promise<Database> {
     }
   }
 
-  function enqueue<T>(run: (tx: Tx, sql: SqlTransaction) => Promise<T>): Promise<T> {
+  function enqueue<T>(run: (tx: Tx, sql: SqlTransaction) => Promise<T>, options?: WriteOptions): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      queue.push({
+        run,
+        synced: options?.synced ?? true,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
       if (!flushing) queueMicrotask(() => flushing || flush());
     });
   }
@@ -142,8 +164,8 @@ export async function openDatabase(url: string): Promise<Database> {
     url,
     client,
     db,
-    write: (fn) => enqueue((tx) => fn(tx)),
-    writeSql: (fn) => enqueue((_tx, sql) => fn(sql)),
+    write: (fn, options) => enqueue((tx) => fn(tx), options),
+    writeSql: (fn, options) => enqueue((_tx, sql) => fn(sql), options),
     close() {
       statements?.close();
       writer?.close();

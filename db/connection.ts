@@ -112,11 +112,24 @@ export class LocalConnection {
   readonly #db: Connection;
   readonly #statements = new Map<string, Statement>();
   readonly #shapes = new WeakMap<Statement, Shape>();
+  #synced = true;
 
   constructor(path: string, busyTimeoutMs: number) {
     this.#db = new Database(path, { timeout: busyTimeoutMs });
     // Per connection, like the main client's: every commit is synced before it is acknowledged.
     this.#db.exec("PRAGMA synchronous = FULL");
+  }
+
+  /**
+   * Whether the next commits wait for the disk (FULL) or only reach the
+   * operating system (NORMAL: in WAL mode such a commit survives the process
+   * being killed; power loss can undo it, together with the unsynced commits
+   * after it, but never a synced one). Set between transactions.
+   */
+  #syncCommits(synced: boolean): void {
+    if (synced === this.#synced) return;
+    this.#db.exec(`PRAGMA synchronous = ${synced ? "FULL" : "NORMAL"}`);
+    this.#synced = synced;
   }
 
   /** A kept statement; `raw` ones (rows as arrays, for `execute`) are kept apart from the others. */
@@ -160,9 +173,11 @@ export class LocalConnection {
   /**
    * Opens a write transaction (BEGIN IMMEDIATE) with the part of
    * @libsql/client's `Transaction` the group commit uses. Statements of other
-   * callers must not run on this connection while it is open.
+   * callers must not run on this connection while it is open. With
+   * `synced` false its commit is not synced to disk (see `#syncCommits`).
    */
-  transaction(): LocalTransaction {
+  transaction(options: { synced?: boolean } = {}): LocalTransaction {
+    this.#syncCommits(options.synced ?? true);
     this.#db.exec("BEGIN IMMEDIATE");
     const db = this.#db;
     return {

@@ -5,6 +5,7 @@
  */
 import { createFederation, type Federation, type KvStore, type MessageQueue } from "@fedify/fedify";
 import type { Harmony } from "../server/harmony.ts";
+import { installOpenSslRsaSigning } from "./opensslRsa.ts";
 
 /** Fedify's context data: the handlers close over the instance, so there is none. */
 export type HarmonyFederation = Federation<void>;
@@ -12,6 +13,8 @@ export type HarmonyFederation = Federation<void>;
 export const SOFTWARE = { name: "harmony", version: "0.3.0" };
 
 export function buildFederation(h: Harmony, kv: KvStore, queue: MessageQueue): HarmonyFederation {
+  // Fedify's HTTP signatures (RSA) made by OpenSSL when the system has it: about six times less CPU.
+  installOpenSslRsaSigning();
   return createFederation<void>({
     kv,
     // Inbox, outbox and fan-out work share one persistent queue ("fedify").

@@ -21,7 +21,11 @@
  *   again later), so a server that never answers cannot hold the queue.
  * - Writes go through the instance's one writer; when nothing is due,
  *   workers only read, sleeping until the next job is due or something is
- *   enqueued.
+ *   enqueued. Enqueues are synced to disk before they are acknowledged;
+ *   leases and the removal of finished jobs are not (`synced: false`): they
+ *   survive the process being killed, and the power loss that could undo
+ *   one only makes a job run again, which at-least-once allows. That keeps
+ *   the disk's sync (3–4 ms here) off the path of every delivery.
  */
 import type {
   MessageQueue,
@@ -319,7 +323,7 @@ export class SqlMessageQueue implements MessageQueue {
           if (group !== null) groups.set(group, (groups.get(group) ?? 0) + 1);
         }
         return rows;
-      });
+      }, { synced: false });
     } catch (error) {
       for (const { reject } of batch) reject(error);
       return;
@@ -389,7 +393,7 @@ export class SqlMessageQueue implements MessageQueue {
   /** Settles a job on its own (a worker that stops). */
   async #settle(settlement: Settlement): Promise<void> {
     try {
-      await this.database.writeSql((sql) => this.#settleIn(sql, settlement));
+      await this.database.writeSql((sql) => this.#settleIn(sql, settlement), { synced: false });
     } catch (error) {
       this.#log(`queue ${this.name}: could not settle a job`, error);
     }
@@ -455,8 +459,7 @@ export class SqlMessageQueue implements MessageQueue {
         sql.run(
           `UPDATE queue_jobs SET locked_until = NULL WHERE id IN (${rows.map(() => "?").join(",")})`,
           rows,
-        )
-      ).catch(() => {});
+        ), { synced: false }).catch(() => {});
     }
   }
 }
