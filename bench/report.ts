@@ -234,7 +234,13 @@ allocations of Deno's runtime, the libSQL connections and the threads. What was 
 instance with \`VmRSS\` after the same requests: the ActivityPub layer is loaded only once something
 federates (federation/gate.ts; Fedify and its vocabulary were about 40 MiB); the libSQL client's pool had
 opened 20 connections, each with its own page cache and schema, and the instance now holds 3 (see
-ARCHITECTURE.md, "Connections to the database"); and \`--no-code-cache\` saved about 4 MiB. Not taken: \`MALLOC_ARENA_MAX=2\` (glibc otherwise gives each of the ~30 threads its own
+ARCHITECTURE.md, "Connections to the database"); \`--no-code-cache\` saved about 4 MiB; and the browser
+script is served from the committed static/app.js instead of being bundled in the server process at start-up
+(server/assets.ts), which left the bundler's code and state resident: about 5 MiB (108.9 → 103.5 MiB, one
+run each). Measured and not enough on their own: V8's \`--single-threaded-gc\` (about 2.5 MiB, fewer threads) and
+calling glibc's \`malloc_trim(0)\` once idle (nothing measurable: of the 31 MB glibc holds, 18.6 MB is in
+use, and the free part is mostly not resident); about 10 MiB of the anonymous part is glibc's main arena
+filled while the modules load, before any request. Not taken: \`MALLOC_ARENA_MAX=2\` (glibc otherwise gives each of the ~30 threads its own
 arena) saved another 3–7 MiB but cost 15–20% of posting throughput (2,193, 1,856 and 2,212 msg/s against
 2,740, 2,597 and 2,620 msg/s without it, run back to back with \`deno task bench --only=ingest\`).
 Still loaded at start and kept: the Digital Bazaar libraries for capabilities and credentials

@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { committedBundleText, currentCommittedBundle, loadAssets } from "../../server/assets.ts";
+
+Deno.test("the committed browser bundle (static/app.js) is what `deno task bundle` makes from static/client/ now", async () => {
+  const committed = await Deno.readTextFile(new URL("../../static/app.js", import.meta.url));
+  assert.ok(
+    committed === await committedBundleText(),
+    "static/app.js is out of date: run `deno task bundle` and commit the result",
+  );
+});
+
+Deno.test("an instance serves the committed bundle without its header line", async () => {
+  const committed = await Deno.readTextFile(new URL("../../static/app.js", import.meta.url));
+  const served = (await loadAssets()).get("app.js")!;
+  assert.equal(served.body, committed.slice(committed.indexOf("\n") + 1));
+  assert.equal(served.type, "text/javascript; charset=utf-8");
+});
+
+Deno.test("a bundle made from other inputs is not served (the instance bundles instead)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "harmony-bundle-" });
+  try {
+    const committed = await Deno.readTextFile(new URL("../../static/app.js", import.meta.url));
+    const file = new URL(`file://${dir}/app.js`);
+    await Deno.writeTextFile(file, committed);
+    assert.equal(await currentCommittedBundle(file), committed.slice(committed.indexOf("\n") + 1));
+    const stale = committed.replace(/Inputs: [0-9a-f]{64}/, `Inputs: ${"0".repeat(64)}`);
+    await Deno.writeTextFile(file, stale);
+    assert.equal(await currentCommittedBundle(file), null);
+    await Deno.writeTextFile(file, "console.log('no header');");
+    assert.equal(await currentCommittedBundle(file), null);
+    assert.equal(await currentCommittedBundle(new URL(`file://${dir}/missing.js`)), null);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
