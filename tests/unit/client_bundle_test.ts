@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { committedBundleText, currentCommittedBundle, loadAssets } from "../../server/assets.ts";
+import {
+  clientSourceFiles,
+  committedBundleText,
+  currentCommittedBundle,
+  loadAssets,
+} from "../../server/assets.ts";
 
 Deno.test("the committed browser bundle (static/app.js) is what `deno task bundle` makes from static/client/ now", async () => {
   const committed = await Deno.readTextFile(new URL("../../static/app.js", import.meta.url));
@@ -32,4 +37,19 @@ Deno.test("a bundle made from other inputs is not served (the instance bundles i
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("the bundle's hash covers the server/ modules the browser script imports, not only static/client/", async () => {
+  const files = (await clientSourceFiles()).map((url) => new URL(url).pathname);
+  for (
+    const expected of [
+      "static/client/main.ts",
+      "static/client/http.ts",
+      "server/documents.ts",
+      "server/crypto/derive.ts",
+    ]
+  ) {
+    assert.ok(files.some((f) => f.endsWith(`/${expected}`)), `${expected} is an input of the bundle`);
+  }
+  assert.ok(!files.some((f) => f.endsWith("/server/instance.ts")), "the server's own entry is not");
 });
