@@ -84,7 +84,14 @@ accepted once), verifies the member's signature, and commits the operation to th
 |---|---|---|---|---|---|---|---|---|---|
 | ${n0(b.operations)} | ${b.authors} | ${b.concurrency} | ${f(b.seconds, 1)} | ${n0(b.perSecond)} | ${
       f(b.latency.p50, 0)
-    } ms | ${f(b.latency.p99, 0)} ms | ${f(b.latency.max, 0)} ms | ${b.failures} | ${n0(b.stored)} |`,
+    } ms | ${f(b.latency.p99, 0)} ms | ${f(b.latency.max, 0)} ms | ${b.failures} | ${n0(b.stored)} |
+
+**How much it moves.** This figure follows the machine more than the code: the same code measured
+1,345/s in a full run earlier on 2026-11-22 and 857–1,000/s later that day. Run back to back with
+\`deno task bench --only=bridge\`, the code before the fan-out changes (20def9e) gave 909 and 947/s and the
+code after them 915 and 988/s. Neither core is saturated (CPU profile: the main thread idles about a quarter
+of the window, the writer worker about 45% and spends a fifth in its commits): the bound is the latency of
+the commits, with 64 requests in flight.`,
   };
 }
 
