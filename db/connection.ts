@@ -152,6 +152,7 @@ export class LocalConnection {
 
   /** Runs `fn` in a write transaction (BEGIN IMMEDIATE … COMMIT); rolls back if it throws. */
   async write<T>(fn: (sql: SqlTransaction) => Promise<T>): Promise<T> {
+    this.#syncCommits(true);
     this.#db.exec("BEGIN IMMEDIATE");
     try {
       const result = await fn({
