@@ -86,8 +86,9 @@ accepted once), verifies the member's signature, and commits the operation to th
       f(b.latency.p50, 0)
     } ms | ${f(b.latency.p99, 0)} ms | ${f(b.latency.max, 0)} ms | ${b.failures} | ${n0(b.stored)} |
 
-**How much it moves.** This figure follows the machine more than the code: the same code measured
-1,345/s in a full run earlier on 2026-11-22 and 857–1,000/s later that day. Run back to back with
+**How much it moves.** This figure follows the machine more than the code. On 2026-11-22 the same code
+measured 1,345/s in a full run in the morning, 930/s in a full run at midday and 1,239–1,352/s alone an
+hour later (\`openssl speed rsa2048\`: 0.275 ms a signature at 11:40 UTC, 0.232 ms at 12:55). Run back to back with
 \`deno task bench --only=bridge\`, the code before the fan-out changes (20def9e) gave 909 and 947/s and the
 code after them 915 and 988/s. Neither core is saturated (CPU profile: the main thread idles about a quarter
 of the window, the writer worker about 45% and spends a fifth in its commits): the bound is the latency of
