@@ -86,7 +86,7 @@ accepted once), verifies the member's signature, and commits the operation to th
       f(b.latency.p50, 0)
     } ms | ${f(b.latency.p99, 0)} ms | ${f(b.latency.max, 0)} ms | ${b.failures} | ${n0(b.stored)} |
 
-**How much it moves.** This figure follows the machine more than the code. On 2026-11-22 the same code
+**How much it moves (measured on 2026-11-22, apart from the run above).** This figure follows the machine more than the code. The same code
 measured 1,345/s in a full run in the morning, 930/s in a full run at midday and 1,239–1,352/s alone an
 hour later (\`openssl speed rsa2048\`: 0.275 ms a signature at 11:40 UTC, 0.232 ms at 12:55). Run back to back with
 \`deno task bench --only=bridge\`, the code before the fan-out changes (20def9e) gave 909 and 947/s and the
@@ -135,7 +135,7 @@ ${
 signature (Mastodon needs one per request: it covers the request target, host, date and digest),
 about ${f(cpuPerDelivery)} ms of server CPU per delivery here. The signatures are made by the system's
 OpenSSL through FFI (federation/opensslRsa.ts): about 0.3 ms of CPU each, off the main thread, where
-Deno's WebCrypto (the pure-Rust \`rsa\` crate) takes about 1.9 ms; with it, the server spent about
+Deno's WebCrypto (the pure-Rust \`rsa\` crate) takes about 1.9 ms; with WebCrypto, the server spent about
 2.5 ms of CPU per delivery and a message took 1.8–2.1 s to reach everyone. Deliveries are queued in libSQL
 (Fedify enqueues them one by one when an ordering key is given, which we give so that a message's Create,
 Update and Delete reach each server in order; the writes share group commits), leased and settled in

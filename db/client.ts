@@ -21,8 +21,8 @@ export interface WriteOptions {
    * survives the process being killed (even with -9); power loss may undo it
    * and the unsynced commits after it, never an earlier synced one (the WAL
    * keeps commits in order, and a synced commit syncs everything before it).
-   * Only for writes whose loss repeats work instead of losing it, such as a
-   * queue's leases and the removal of its finished jobs. A group holding
+   * Only for writes whose loss repeats or delays work instead of losing it,
+   * such as a queue's leases and the removal of its finished jobs. A group holding
    * any synced write is synced. Default true.
    */
   synced?: boolean;

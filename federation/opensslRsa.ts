@@ -71,9 +71,12 @@ function openLibCrypto(paths: readonly string[]): LibCrypto | null {
 }
 
 /** A copy, as WebCrypto takes one (the caller may change its buffer while OpenSSL reads); null when not bytes. */
-function bytesOf(data: unknown): Uint8Array | null {
+function bytesOf(data: unknown): Uint8Array<ArrayBuffer> | null {
   if (data instanceof ArrayBuffer) return new Uint8Array(data.slice(0));
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+  // WebCrypto refuses views over shared memory (a TypeError it gives itself).
+  if (ArrayBuffer.isView(data) && data.buffer instanceof ArrayBuffer) {
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+  }
   return null;
 }
 
@@ -167,8 +170,13 @@ export function installOpenSslRsaSigning(): "openssl" | "webcrypto" {
       typeof name === "string" && name.toUpperCase() === ALGORITHM.toUpperCase() &&
       key instanceof CryptoKey
     ) {
-      const signature = await signer.sign(key, data).catch(() => null);
-      if (signature !== null) return signature;
+      // WebCrypto reads the data when called: later changes to the caller's buffer must not count.
+      const bytes = bytesOf(data);
+      if (bytes !== null) {
+        const signature = await signer.sign(key, bytes).catch(() => null);
+        if (signature !== null) return signature;
+        return await webCryptoSign.call(this ?? subtle, algorithm, key, bytes);
+      }
     }
     return await webCryptoSign.call(this ?? subtle, algorithm, key, data);
   };

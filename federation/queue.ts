@@ -22,9 +22,10 @@
  * - Writes go through the instance's one writer; when nothing is due,
  *   workers only read, sleeping until the next job is due or something is
  *   enqueued. Enqueues are synced to disk before they are acknowledged;
- *   leases and the removal of finished jobs are not (`synced: false`): they
- *   survive the process being killed, and the power loss that could undo
- *   one only makes a job run again, which at-least-once allows. That keeps
+ *   leases, the removal of finished jobs and released leases are not
+ *   (`synced: false`): they survive the process being killed, and the power
+ *   loss that could undo one only makes a job run again (at-least-once
+ *   allows it) or later, once its lease has run out. That keeps
  *   the disk's sync (3–4 ms here) off the path of every delivery.
  */
 import type {

@@ -101,6 +101,24 @@ Deno.test(
       crypto.subtle.sign("RSASSA-PKCS1-v1_5", keys.privateKey, "not bytes" as never),
       TypeError,
     );
+    await assert.rejects(
+      crypto.subtle.sign(
+        "RSASSA-PKCS1-v1_5",
+        keys.privateKey,
+        new Uint8Array(new SharedArrayBuffer(8)) as never,
+      ),
+      TypeError,
+    );
+    // The data is read when sign is called, as WebCrypto reads it: a later change does not count.
+    const changing = new TextEncoder().encode("read at the call");
+    const pending = crypto.subtle.sign("RSASSA-PKCS1-v1_5", keys.privateKey, changing);
+    changing.fill(0);
+    const expected = await crypto.subtle.sign(
+      "RSASSA-PKCS1-v1_5",
+      keys.privateKey,
+      new TextEncoder().encode("read at the call"),
+    );
+    assert.equal(hex(await pending), hex(expected));
     // Other algorithms are untouched.
     const ed = await crypto.subtle.generateKey("Ed25519", true, ["sign", "verify"]) as CryptoKeyPair;
     const edSignature = await crypto.subtle.sign("Ed25519", ed.privateKey, data);
