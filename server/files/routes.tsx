@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { HarmonyError, invalid } from "../errors.ts";
+import { jsonBody } from "../routes/body.ts";
 import type { AppEnv } from "../routes/env.ts";
 import { FilesSettingsPanel } from "../../views/files.tsx";
 import { authorize } from "../authority/authorize.ts";
@@ -55,16 +56,7 @@ export function filesApiRoutes(): Hono<AppEnv> {
   });
   api.get("/files/limits", async (c) => c.json(await fileLimits(c.get("harmony"))));
   api.put("/files/limits", async (c) => {
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      throw new HarmonyError(400, "malformed_json", "the request body is not valid JSON");
-    }
-    if (typeof body !== "object" || body === null || Array.isArray(body)) {
-      throw new HarmonyError(400, "malformed_json", "the request body must be a JSON object");
-    }
-    return c.json(await setFileLimits(c.get("harmony"), c.get("actor"), body as Record<string, unknown>));
+    return c.json(await setFileLimits(c.get("harmony"), c.get("actor"), await jsonBody(c)));
   });
   return api;
 }

@@ -385,6 +385,18 @@ Deno.test({
       "invalid_max_files_per_message",
     );
 
+    // A body that is not one JSON object is refused, and the limits stay as they were.
+    for (const raw of ["{not json", "[1,2]", ""]) {
+      const response = await fetch(`${instance.origin}/api/files/limits`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${owner.token}`, "content-type": "application/json" },
+        body: raw,
+      });
+      assert.equal(response.status, 400, raw);
+      assert.equal((await response.json()).error, "malformed_json", raw);
+    }
+    assert.deepEqual(await owner.fileLimits(), { maxFileSize: 10 * 1024 * 1024, maxFilesPerMessage: 10 });
+
     await member.upload(general.id, new Uint8Array(3000), "ok.bin");
     await owner.setFileLimits({ maxFileSize: 2048, maxFilesPerMessage: 1 });
     assert.equal((await refusal(member.upload(general.id, new Uint8Array(3000), "big.bin"))).status, 413);
