@@ -7,7 +7,8 @@
  */
 import { identityFromSigningSecret } from "../server/crypto/derive.ts";
 import { signerFromSecret } from "../server/crypto/signer.ts";
-import { checkEnvelope, openDm, sealDm, secretAgreement } from "../server/dms/crypto.ts";
+import { checkEnvelope } from "../server/dms/crypto.ts";
+import { openDm, sealDm, secretAgreement } from "../server/dms/seal.ts";
 import { claimedInstance } from "../tests/helpers/instance.ts";
 import { joinedMember } from "../tests/dms/support.ts";
 

@@ -21,7 +21,7 @@ import type { Actor, ChannelInfo } from "./model.ts";
 
 import { AS, H, RDF, RDF_JSON } from "./vocab.ts";
 import { communityKey } from "./capabilities/communityKey.ts";
-import { delegate, rootCapabilityId } from "./capabilities/zcap.ts";
+import { rootCapabilityId } from "./capabilities/root.ts";
 
 /** Actions a bridge capability can allow. */
 export const BRIDGE_ACTIONS = ["post", "edit", "delete", "react", "pin", "sync"] as const;
@@ -193,7 +193,7 @@ export async function offerBridge(
   const now = new Date();
   const target = h.iris.channelInbox(channel.id);
   const key = await communityKey(h);
-  const capability = await delegate({
+  const capability = await h.proofs.delegate({
     parent: rootCapabilityId(target),
     controller: grantee,
     invocationTarget: target,

@@ -4,6 +4,7 @@ import { EventHub } from "./events.ts";
 import { Iris } from "./iris.ts";
 import { loadSnapshot, type Snapshot } from "./snapshot.ts";
 import { OpWriter } from "./opWriter.ts";
+import { localProofs, type Proofs } from "./proofs/mod.ts";
 
 /**
  * One running instance: configuration, database, live event hub and the
@@ -18,7 +19,14 @@ export class Harmony {
   #snapshot: Promise<Snapshot> | null = null;
   #generation = 0;
 
-  constructor(readonly config: Config, readonly database: Database) {
+  /**
+   * Capability and credential proofs (proofs/mod.ts): a worker in a started
+   * instance, the calling thread otherwise.
+   */
+  readonly proofs: Proofs;
+
+  constructor(readonly config: Config, readonly database: Database, options: { proofs?: Proofs } = {}) {
+    this.proofs = options.proofs ?? localProofs;
     this.iris = new Iris(config.origin);
   }
 

@@ -8,6 +8,8 @@ import { type RecoveryService, startRecoveryService } from "./recovery/scheduler
 import { type FilesService, startFilesService } from "./files/files.ts";
 import { type FederationGate, federationGate } from "../federation/gate.ts";
 import { attentionOf } from "./attention/live.ts";
+import { ProofWorker } from "./proofs/mod.ts";
+import { idleReclaimer } from "./idleMemory.ts";
 
 export interface RunningInstance {
   harmony: Harmony;
@@ -38,11 +40,13 @@ export async function startInstance(
   let federation: FederationGate | null = null;
   let recovery: RecoveryService | null = null;
   let files: FilesService | null = null;
+  const idle = idleReclaimer();
   const server = Deno.serve({
     port: config.port,
     hostname: "0.0.0.0",
     onListen: () => {},
   }, (request, info) => {
+    idle.touch();
     if (!app) return new Response("starting", { status: 503 });
     return app.fetch(request, { info });
   });
@@ -51,7 +55,7 @@ export async function startInstance(
     ? { ...config, port, origin: `http://127.0.0.1:${port}` }
     : { ...config, port };
   try {
-    harmony = new Harmony(resolved, database);
+    harmony = new Harmony(resolved, database, { proofs: new ProofWorker() });
     const { claimToken } = await bootstrap(harmony);
     // Completes social recoveries whose time lock ran out, now and on a timer.
     recovery = startRecoveryService(harmony, { log });
@@ -76,6 +80,7 @@ export async function startInstance(
         return federation!.loaded;
       },
       async close() {
+        idle.close();
         attentionOf(harmony!).close();
         harmony!.hub.stop();
         await server.shutdown();
@@ -83,14 +88,17 @@ export async function startInstance(
         await files?.close();
         await harmony!.ops.close();
         await federation!.close();
+        await harmony!.proofs.close();
         database.close();
       },
     };
   } catch (error) {
+    idle.close();
     await server.shutdown();
     await recovery?.close();
     await files?.close();
     await federation?.close();
+    await harmony?.proofs.close();
     database.close();
     throw error;
   }

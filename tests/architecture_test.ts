@@ -62,3 +62,35 @@ Deno.test("only federation/ speaks ActivityPub: nothing else imports Fedify", as
   }
   assert.deepEqual(offenders, []);
 });
+
+Deno.test("the server's main thread loads no JSON-LD, VC or curve library until a request needs one", async () => {
+  const info = new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "server/main.ts"],
+    cwd: new URL(".", root).pathname,
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const { code, stdout, stderr } = await info.output();
+  assert.equal(code, 0, new TextDecoder().decode(stderr));
+  const graph = JSON.parse(new TextDecoder().decode(stdout)) as {
+    roots: string[];
+    redirects: Record<string, string>;
+    modules: { specifier: string; dependencies?: { isDynamic?: boolean; code?: { specifier?: string } }[] }[];
+  };
+  const modules = new Map(graph.modules.map((m) => [m.specifier, m]));
+  const loaded = new Set<string>();
+  const pending = [...graph.roots];
+  while (pending.length) {
+    const specifier = graph.redirects[pending[0]] ?? pending[0];
+    pending.shift();
+    if (loaded.has(specifier)) continue;
+    loaded.add(specifier);
+    for (const dependency of modules.get(specifier)?.dependencies ?? []) {
+      if (!dependency.isDynamic && dependency.code?.specifier) pending.push(dependency.code.specifier);
+    }
+  }
+  const heavy =
+    /jsonld|@digitalbazaar|rdf-canonize|@noble\/curves|@noble\/ciphers|@fedify\/|proofs\/operations\.ts|credentials\/vcStack\.ts/;
+  assert.ok(loaded.size > 100, `the walk found only ${loaded.size} modules`);
+  assert.deepEqual([...loaded].filter((s) => heavy.test(s)), []);
+});

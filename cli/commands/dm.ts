@@ -7,13 +7,8 @@ import { base64urlnopad } from "@scure/base";
 import type { HarmonyClient } from "../client.ts";
 import { identityFromSigningSecret } from "../../server/crypto/derive.ts";
 import { isDidKey } from "../../server/crypto/didkey.ts";
-import {
-  type Agreement,
-  type EncryptedMessage,
-  openDm,
-  sealDm,
-  secretAgreement,
-} from "../../server/dms/crypto.ts";
+import type { EncryptedMessage } from "../../server/dms/crypto.ts";
+import { type Agreement, openDm, sealDm, secretAgreement } from "../../server/dms/seal.ts";
 import { integerOption, stringOption, UsageError } from "./args.ts";
 import { type Command, readIdentityFile } from "./command.ts";
 import type { Io } from "./io.ts";

@@ -9,7 +9,6 @@
  * signatures cannot change); expiry and revocation are checked on every
  * call, so a revocation takes effect at once.
  */
-import { verifyDelegation } from "../capabilities/delegation.ts";
 import { communityKey } from "../capabilities/communityKey.ts";
 import { forbidden, unauthorized } from "../errors.ts";
 import type { Harmony } from "../harmony.ts";
@@ -38,7 +37,7 @@ async function verifiedChain(h: Harmony, held: HeldCapability, now: Date): Promi
     return cached.chainIds;
   }
   const key = await communityKey(h);
-  const result = await verifyDelegation(held.capability, {
+  const result = await h.proofs.verifyDelegation(held.capability, {
     rootTarget: h.iris.communityTarget,
     rootController: key.did,
     now,

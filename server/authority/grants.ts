@@ -9,9 +9,8 @@ import type { Tx } from "../../db/client.ts";
 import { quadStore } from "../../db/quadstore.ts";
 import { type AuditDraft, auditFor, recordAudit } from "../audit/log.ts";
 import { iri } from "../../db/terms.ts";
-import { verifyDelegation } from "../capabilities/delegation.ts";
 import { communityKey } from "../capabilities/communityKey.ts";
-import { delegate, rootCapabilityId } from "../capabilities/zcap.ts";
+import { rootCapabilityId } from "../capabilities/root.ts";
 import { didOfVerificationMethod, isDidKey } from "../crypto/didkey.ts";
 import type { DelegatedCapability } from "../documents.ts";
 import { conflict, forbidden, invalid, notFound } from "../errors.ts";
@@ -35,8 +34,17 @@ import { syncRoleCredentials } from "../credentials/issue.ts";
 /** Capabilities the community grants directly last this long (revocable at any time). */
 const ROOT_GRANT_YEARS = 10;
 
-/** Runs a write to the community and authority graphs; caches are dropped after the commit. */
-export async function writeAuthority<T>(h: Harmony, fn: (tx: Tx) => Promise<T>): Promise<T> {
+/**
+ * Runs a write to the community and authority graphs; caches are dropped after the commit.
+ * Most such writes sign (credentials, status lists), so the proof service is loaded first,
+ * unless `signs` is false.
+ */
+export async function writeAuthority<T>(
+  h: Harmony,
+  fn: (tx: Tx) => Promise<T>,
+  options: { signs?: boolean } = {},
+): Promise<T> {
+  if (options.signs ?? true) await h.proofs.warm();
   try {
     return await h.writeCommunity(fn);
   } finally {
@@ -54,7 +62,7 @@ export async function rootGrant(
   const key = await communityKey(h);
   const now = new Date();
   const expires = options.expires ?? new Date(now.getTime() + ROOT_GRANT_YEARS * 365 * 86400_000);
-  return await delegate({
+  return await h.proofs.delegate({
     parent: rootCapabilityId(h.iris.communityTarget),
     controller: holder,
     invocationTarget: h.iris.communityTarget,
@@ -150,7 +158,7 @@ export async function acceptDelegation(
     throw conflict("capability_exists", "a capability with this id already exists");
   }
   const key = await communityKey(h);
-  const result = await verifyDelegation(capability, {
+  const result = await h.proofs.verifyDelegation(capability, {
     rootTarget: h.iris.communityTarget,
     rootController: key.did,
   });
@@ -309,7 +317,7 @@ export async function revokeCapability(
  */
 export async function reissueFromRoot(h: Harmony, held: HeldCapability, holder = held.holder) {
   const key = await communityKey(h);
-  return await delegate({
+  return await h.proofs.delegate({
     parent: rootCapabilityId(h.iris.communityTarget),
     controller: holder,
     invocationTarget: h.iris.communityTarget,

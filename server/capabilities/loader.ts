@@ -23,6 +23,7 @@
  */
 import { publicKeyFromMultibase } from "../crypto/didkey.ts";
 import { deepFreeze, DID_V1, MULTIKEY_V1, STATIC_CONTEXTS, ZCAP_V1 } from "./contexts.ts";
+import { ROOT_PREFIX, rootCapabilityId } from "./root.ts";
 
 export interface RemoteDocument {
   contextUrl: null;
@@ -60,12 +61,7 @@ export class DocumentNotFoundError extends Error {
   override name = "DocumentNotFoundError";
 }
 
-export const ROOT_PREFIX = "urn:zcap:root:";
-
-/** The id of the root capability of `target` (`urn:zcap:root:` + URI-encoded target). */
-export function rootCapabilityId(target: string): string {
-  return `${ROOT_PREFIX}${encodeURIComponent(target)}`;
-}
+export { ROOT_PREFIX, rootCapabilityId };
 
 export interface RootCapability {
   "@context": typeof ZCAP_V1;

@@ -20,20 +20,16 @@
  * presentation leaves no trace and a challenge admits at most once.
  */
 // deno-lint-ignore-file no-explicit-any
-import * as vc from "@digitalbazaar/vc";
-import jsonld from "jsonld";
 import { and, eq, gt, isNull } from "drizzle-orm";
 import type { Queryable, Tx } from "../../db/client.ts";
 import { challenges } from "../../db/schema.ts";
 import { CHALLENGE_TTL_MS } from "../auth.ts";
-import { createDocumentLoader } from "../capabilities/loader.ts";
 import { didOfVerificationMethod, isDidKey } from "../crypto/didkey.ts";
 import { HarmonyError } from "../errors.ts";
 import type { Harmony } from "../harmony.ts";
 import type { AdmissionPolicy } from "../model.ts";
 import { isInstant } from "../signed.ts";
 import { CredentialRevoked, statusChecker, StatusUnavailable, verifyError } from "./status.ts";
-import { credentialVerifySuites } from "./suites.ts";
 
 const CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2";
 /** The most credentials one presentation may hold (each may cost a status list fetch). */
@@ -104,6 +100,7 @@ async function hasType(credential: Record<string, any>, wanted: string): Promise
   if (types.includes(wanted)) return true;
   if (!wanted.includes(":")) return false;
   try {
+    const { jsonld, createDocumentLoader } = await import("./vcStack.ts");
     const [expanded] = await jsonld.expand(
       { "@context": credential["@context"], "@type": types },
       { documentLoader: createDocumentLoader(), safe: true } as any,
@@ -259,6 +256,7 @@ export async function checkAdmissionPresentation(
   checkValidity(chosen, now);
 
   let result: any;
+  const { vc, credentialVerifySuites, createDocumentLoader } = await import("./vcStack.ts");
   try {
     result = await vc.verify({
       presentation: vp,

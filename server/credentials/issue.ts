@@ -14,11 +14,6 @@
  * spread over the list by a fixed bijection (index = a·n + b mod 2^17, a
  * odd), so they are never reused and do not reveal the order of issue.
  */
-// deno-lint-ignore-file no-explicit-any
-import * as vc from "@digitalbazaar/vc";
-import { BitstringStatusList } from "@digitalbazaar/vc-bitstring-status-list";
-import { DataIntegrityProof } from "@digitalbazaar/data-integrity";
-import { cryptosuite as eddsaRdfc2022 } from "@digitalbazaar/eddsa-rdfc-2022-cryptosuite";
 import { and, eq } from "drizzle-orm";
 import type { Tx } from "../../db/client.ts";
 import { describe, quadStore } from "../../db/quadstore.ts";
@@ -30,7 +25,6 @@ import {
   communityKeyFromJwk,
   ED25519,
 } from "../capabilities/communityKey.ts";
-import { staticDocumentLoader } from "../capabilities/loader.ts";
 import type { Harmony } from "../harmony.ts";
 import { registerIdentityMover } from "../identityMove.ts";
 import { newUrnUuid } from "../ids.ts";
@@ -88,10 +82,6 @@ async function issuerKey(tx: Tx, h: Harmony): Promise<CommunityKey> {
   return key;
 }
 
-function signingSuite(key: CommunityKey, date: Date): any {
-  return new DataIntegrityProof({ signer: key.signer, date, cryptosuite: eddsaRdfc2022 });
-}
-
 /** An XML Schema dateTime to the second (what credentials usually carry). */
 function instant(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, "Z");
@@ -119,9 +109,10 @@ async function listState(tx: Tx, h: Harmony, url: string): Promise<ListState> {
 }
 
 async function signStatusList(
+  h: Harmony,
   key: CommunityKey,
   url: string,
-  list: any,
+  encodedList: string,
   now: Date,
 ): Promise<Record<string, unknown>> {
   const credential = {
@@ -134,11 +125,11 @@ async function signStatusList(
       id: `${url}#list`,
       type: "BitstringStatusList",
       statusPurpose: "revocation",
-      encodedList: await list.encode(),
+      encodedList,
       ttl: STATUS_LIST_TTL_MS,
     },
   };
-  return await vc.issue({ credential, suite: signingSuite(key, now), documentLoader: staticDocumentLoader });
+  return await h.proofs.issueCredential(credential, key.signer, now);
 }
 
 async function storeStatusList(tx: Tx, h: Harmony, url: string, signed: Record<string, unknown>) {
@@ -180,7 +171,7 @@ async function openList(tx: Tx, h: Harmony, key: CommunityKey, now: Date): Promi
     tx,
     h,
     url,
-    await signStatusList(key, url, new BitstringStatusList({ length: STATUS_LIST_LENGTH }), now),
+    await signStatusList(h, key, url, await h.proofs.encodeStatusList({ length: STATUS_LIST_LENGTH }), now),
   );
   return { url, number: newest + 1, allocated: 0, multiplier, offset };
 }
@@ -202,9 +193,11 @@ async function setRevoked(tx: Tx, h: Harmony, key: CommunityKey, url: string, in
   });
   if (!row) throw new Error(`status list ${url} is missing`);
   const signed = JSON.parse(row.object.value);
-  const list = await BitstringStatusList.decode({ encodedList: signed.credentialSubject.encodedList });
-  for (const index of indexes) list.setStatus(index, true);
-  await storeStatusList(tx, h, url, await signStatusList(key, url, list, now));
+  const encodedList = await h.proofs.encodeStatusList({
+    encodedList: signed.credentialSubject.encodedList,
+    set: indexes,
+  });
+  await storeStatusList(tx, h, url, await signStatusList(h, key, url, encodedList, now));
 }
 
 // ---- issuing
@@ -260,11 +253,7 @@ async function issue(
       statusListCredential: list,
     },
   };
-  const signed = await vc.issue({
-    credential,
-    suite: signingSuite(key, now),
-    documentLoader: staticDocumentLoader,
-  });
+  const signed = await h.proofs.issueCredential(credential, key.signer, now);
   const g = credentialsGraph(h);
   const s = iri(id);
   const quads = [

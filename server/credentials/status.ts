@@ -13,13 +13,9 @@
  * checked), so `statusChecker` turns a set bit into a failure.
  */
 // deno-lint-ignore-file no-explicit-any
-import * as vc from "@digitalbazaar/vc";
-import { checkStatus as listCheckStatus } from "@digitalbazaar/vc-bitstring-status-list";
-import { createDocumentLoader } from "../capabilities/loader.ts";
 import type { Harmony } from "../harmony.ts";
 import { AddressRefused, checkFetchAddress } from "../net/address.ts";
 import { statusListNumber, storedStatusList } from "./store.ts";
-import { credentialVerifySuites } from "./suites.ts";
 
 /** The credential's status bit is set: it was revoked. */
 export class CredentialRevoked extends Error {
@@ -131,6 +127,7 @@ async function fetchRemoteList(h: Harmony, url: string): Promise<Record<string, 
     throw new StatusUnavailable(`${url}: a status list with a status of its own is not supported`);
   }
   statusListStats.verified++;
+  const { vc, credentialVerifySuites, createDocumentLoader } = await import("./vcStack.ts");
   const result: any = await vc.verifyCredential({
     credential: list,
     suite: credentialVerifySuites,
@@ -224,7 +221,8 @@ export function statusChecker(h: Harmony) {
       if (!document) return Promise.reject(new Error(`status list ${url} was not loaded`));
       return Promise.resolve({ contextUrl: null, documentUrl: url, document });
     };
-    const result: any = await listCheckStatus({
+    const { checkListStatus, credentialVerifySuites } = await import("./vcStack.ts");
+    const result: any = await checkListStatus({
       credential,
       documentLoader,
       suite: credentialVerifySuites,

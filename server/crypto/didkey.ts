@@ -1,6 +1,5 @@
 /** did:key for Ed25519 (https://w3c-ccg.github.io/did-key-spec/). */
 import { base58 } from "@scure/base";
-import { ed25519 } from "@noble/curves/ed25519.js";
 
 const ED25519_PUB = [0xed, 0x01];
 const X25519_PUB = [0xec, 0x01];
@@ -70,9 +69,4 @@ export function didOfVerificationMethod(vm: string): string | null {
   const did = vm.slice(0, hash);
   if (!isDidKey(did) || vm.slice(hash + 1) !== did.slice("did:key:".length)) return null;
   return did;
-}
-
-/** The X25519 key agreement key did:key derives from the Ed25519 key. */
-export function x25519PublicKeyFromDid(did: string): Uint8Array {
-  return ed25519.utils.toMontgomery(publicKeyFromDid(did));
 }

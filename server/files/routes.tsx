@@ -4,7 +4,7 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { HarmonyError, invalid } from "../errors.ts";
+import { invalid } from "../errors.ts";
 import { jsonBody } from "../routes/body.ts";
 import type { AppEnv } from "../routes/env.ts";
 import { FilesSettingsPanel } from "../../views/files.tsx";

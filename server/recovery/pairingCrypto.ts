@@ -1,7 +1,9 @@
 /**
- * Device pairing cryptography (docs/identity.md, "Adding a device"). Pure
- * and isomorphic: the browser bundle and the tests use it; the server only
- * ever handles its outputs (public keys and ciphertext).
+ * Device pairing (docs/identity.md, "Adding a device"): codes, the
+ * fingerprint both screens show, and the shapes the server relays. Pure and
+ * isomorphic. Sealing and opening the key, which only the two devices do,
+ * is in pairingBox.ts; the server only ever handles its outputs (public
+ * keys and ciphertext). The scheme:
  *
  *   the new device    x25519 key pair (r, R), kept in the page's memory
  *   the signed-in one x25519 key pair (s, S), used once
@@ -11,9 +13,6 @@
  *                     plaintext = the 32-byte Ed25519 secret, aad = context)
  *   context           "harmony/device-pairing/v1|" + code + "|" + DID
  */
-import { x25519 } from "@noble/curves/ed25519.js";
-import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
-import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { base64urlnopad } from "@scure/base";
 
@@ -23,8 +22,6 @@ const CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 export const CODE_LENGTH = 8;
 /** The sealed secret: 32 bytes plus the 16-byte Poly1305 tag. */
 export const SEALED_LENGTH = 48;
-
-const encoder = new TextEncoder();
 
 export interface PairingKeys {
   secretKey: Uint8Array;
@@ -38,11 +35,6 @@ export interface SealedKey {
   nonce: string;
   /** base64url: the sealed Ed25519 secret (48 bytes). */
   ciphertext: string;
-}
-
-export function newPairingKeys(): PairingKeys {
-  const secretKey = x25519.utils.randomSecretKey();
-  return { secretKey, publicKey: x25519.getPublicKey(secretKey) };
 }
 
 /** A random pairing code, 8 characters (40 bits). */
@@ -76,27 +68,6 @@ export function pairingFingerprint(publicKey: Uint8Array): string {
   return groups.join(" ");
 }
 
-function context(code: string, did: string): Uint8Array {
-  return encoder.encode(`${PAIRING_CONTEXT}|${code}|${did}`);
-}
-
-function boxKey(
-  secretKey: Uint8Array,
-  peer: Uint8Array,
-  sender: Uint8Array,
-  receiver: Uint8Array,
-  info: Uint8Array,
-) {
-  const shared = x25519.getSharedSecret(secretKey, peer);
-  if (shared.every((b) => b === 0)) throw new Error("the pairing key is not a valid X25519 public key");
-  const salt = new Uint8Array(64);
-  salt.set(sender);
-  salt.set(receiver, 32);
-  const key = hkdf(sha256, shared, salt, info, 32);
-  shared.fill(0);
-  return key;
-}
-
 export function decodeKey(text: unknown, length: number, what: string): Uint8Array {
   let bytes: Uint8Array;
   try {
@@ -107,47 +78,4 @@ export function decodeKey(text: unknown, length: number, what: string): Uint8Arr
   }
   if (bytes.length !== length) throw new Error(`${what} must be ${length} bytes`);
   return bytes;
-}
-
-/** Seals the member's 32-byte Ed25519 secret for the new device's public key. */
-export function sealKeyForDevice(
-  secret: Uint8Array,
-  receiverPublicKey: Uint8Array,
-  code: string,
-  did: string,
-): SealedKey {
-  if (secret.length !== 32) throw new Error("the secret to send is 32 bytes");
-  const sender = newPairingKeys();
-  const info = context(code, did);
-  const key = boxKey(sender.secretKey, receiverPublicKey, sender.publicKey, receiverPublicKey, info);
-  sender.secretKey.fill(0);
-  const nonce = crypto.getRandomValues(new Uint8Array(24));
-  const ciphertext = xchacha20poly1305(key, nonce, info).encrypt(secret);
-  key.fill(0);
-  return {
-    senderPublicKey: base64urlnopad.encode(sender.publicKey),
-    nonce: base64urlnopad.encode(nonce),
-    ciphertext: base64urlnopad.encode(ciphertext),
-  };
-}
-
-/** Opens what `sealKeyForDevice` sealed; throws if anything was changed on the way. */
-export function openSealedKey(
-  sealed: SealedKey,
-  receiver: PairingKeys,
-  code: string,
-  did: string,
-): Uint8Array {
-  const senderPublicKey = decodeKey(sealed.senderPublicKey, 32, "senderPublicKey");
-  const nonce = decodeKey(sealed.nonce, 24, "nonce");
-  const ciphertext = decodeKey(sealed.ciphertext, SEALED_LENGTH, "ciphertext");
-  const info = context(code, did);
-  const key = boxKey(receiver.secretKey, senderPublicKey, senderPublicKey, receiver.publicKey, info);
-  try {
-    return xchacha20poly1305(key, nonce, info).decrypt(ciphertext);
-  } catch {
-    throw new Error("the key could not be opened: it was not sealed for this device, or it was altered");
-  } finally {
-    key.fill(0);
-  }
 }

@@ -5,13 +5,8 @@
  * device: a non-extractable X25519 key and the Ed25519 signing key in
  * IndexedDB (keystore.ts).
  */
-import {
-  type Agreement,
-  type EncryptedMessage,
-  openDm,
-  sealDm,
-  webCryptoAgreement,
-} from "../../server/dms/crypto.ts";
+import type { EncryptedMessage } from "../../server/dms/crypto.ts";
+import { type Agreement, openDm, sealDm, webCryptoAgreement } from "../../server/dms/seal.ts";
 import { identityFromSigningSecret } from "../../server/crypto/derive.ts";
 import { api, toast } from "./http.ts";
 import {

@@ -9,14 +9,8 @@ import {
   identityFromSigningSecret,
   isValidMnemonic,
 } from "../../server/crypto/derive.ts";
-import {
-  decodeKey,
-  newPairingKeys,
-  normalizePairingCode,
-  openSealedKey,
-  type SealedKey,
-  sealKeyForDevice,
-} from "../../server/recovery/pairingCrypto.ts";
+import { decodeKey, normalizePairingCode, type SealedKey } from "../../server/recovery/pairingCrypto.ts";
+import { newPairingKeys, openSealedKey, sealKeyForDevice } from "../../server/recovery/pairingBox.ts";
 import { api, RequestError } from "./http.ts";
 import { keepLinkable, signIn } from "./identity.ts";
 import { currentSigner, linkableSecret, loadIdentity, saveIdentityFromSecret } from "./keystore.ts";

@@ -2,15 +2,9 @@ import assert from "node:assert/strict";
 import { base64urlnopad } from "@scure/base";
 import { identityFromSigningSecret } from "../../server/crypto/derive.ts";
 import { signerFromSecret } from "../../server/crypto/signer.ts";
-import { x25519PublicKeyFromDid } from "../../server/crypto/didkey.ts";
-import {
-  checkEnvelope,
-  conversationId,
-  conversationKey,
-  openDm,
-  sealDm,
-  secretAgreement,
-} from "../../server/dms/crypto.ts";
+import { x25519PublicKeyFromDid } from "../../server/crypto/x25519.ts";
+import { checkEnvelope, conversationId } from "../../server/dms/crypto.ts";
+import { conversationKey, openDm, sealDm, secretAgreement } from "../../server/dms/seal.ts";
 import { HarmonyError } from "../../server/errors.ts";
 
 async function party() {

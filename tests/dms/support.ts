@@ -2,13 +2,8 @@
 import { HarmonyClient } from "../../cli/client.ts";
 import { identityFromSigningSecret } from "../../server/crypto/derive.ts";
 import { signerFromSecret } from "../../server/crypto/signer.ts";
-import {
-  type Agreement,
-  type EncryptedMessage,
-  openDm,
-  sealDm,
-  secretAgreement,
-} from "../../server/dms/crypto.ts";
+import type { EncryptedMessage } from "../../server/dms/crypto.ts";
+import { type Agreement, openDm, sealDm, secretAgreement } from "../../server/dms/seal.ts";
 
 export interface DmMember {
   did: string;

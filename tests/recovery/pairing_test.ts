@@ -10,13 +10,11 @@ import { identityFromSigningSecret } from "../../server/crypto/derive.ts";
 import { signerFromSecret } from "../../server/crypto/signer.ts";
 import { createPairing, PAIRING_TTL_MS } from "../../server/recovery/pairing.ts";
 import {
-  newPairingKeys,
   normalizePairingCode,
-  openSealedKey,
   pairingFingerprint,
   type SealedKey,
-  sealKeyForDevice,
 } from "../../server/recovery/pairingCrypto.ts";
+import { newPairingKeys, openSealedKey, sealKeyForDevice } from "../../server/recovery/pairingBox.ts";
 import { startTestInstance } from "../helpers/instance.ts";
 import { http } from "../http/support.ts";
 

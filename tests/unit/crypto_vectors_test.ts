@@ -9,8 +9,8 @@ import {
   ed25519Multibase,
   publicKeyFromDid,
   x25519Multibase,
-  x25519PublicKeyFromDid,
 } from "../../server/crypto/didkey.ts";
+import { x25519PublicKeyFromDid } from "../../server/crypto/x25519.ts";
 import { slip10Derive } from "../../server/crypto/derive.ts";
 import { hashData, sign, verify } from "../../server/crypto/dataIntegrity.ts";
 import { signerFromSecret } from "../../server/crypto/signer.ts";
