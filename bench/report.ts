@@ -209,7 +209,7 @@ shortcut and reads every row of the channel: ${f(r.render.counters.combinedMs)} 
     sections.push(`## 3. Idle memory
 
 **What it measures.** The server runs as its own process, started the way \`deno task start\` starts it
-(deno.json: \`deno run --no-code-cache …\`). After it answers \`/healthz\`, the owner
+(deno.json: \`deno run --no-code-cache --v8-flags=--expose-gc,--no-memory-pool-share-memory-on-teardown …\`). After it answers \`/healthz\`, the owner
 signs in, posts messages and browses (pages, static assets, JSON history); then the instance is left alone
 and \`VmRSS\` is read from \`/proc/<pid>/status\` twice: 5 s after the last request, and after
 ${r.memory[0].idleSeconds} s without requests, once V8's memory reducer has run (it shrinks the heap
@@ -229,7 +229,7 @@ ${
 
 Where it goes (measured while changing it): about 55 MiB of the idle figure is file-backed, mostly the pages
 of the \`deno\` executable that ran (about 45 MiB) and the libSQL binding (5 MiB); the rest is anonymous:
-V8's heap (about 22 MiB live, of which about 7.5 MiB is the source text of the loaded modules) and the
+V8's heap (about 17 MiB after start-up, of which about 6 MiB is the source text of the loaded modules) and the
 allocations of Deno's runtime, the libSQL connections and the threads. What was cut, measured on a fresh
 instance with \`VmRSS\` after the same requests: the ActivityPub layer is loaded only once something
 federates (federation/gate.ts; Fedify and its vocabulary were about 40 MiB); the libSQL client's pool had
@@ -243,9 +243,17 @@ use, and the free part is mostly not resident); about 10 MiB of the anonymous pa
 filled while the modules load, before any request. Not taken: \`MALLOC_ARENA_MAX=2\` (glibc otherwise gives each of the ~30 threads its own
 arena) saved another 3–7 MiB but cost 15–20% of posting throughput (2,193, 1,856 and 2,212 msg/s against
 2,740, 2,597 and 2,620 msg/s without it, run back to back with \`deno task bench --only=ingest\`).
-Still loaded at start and kept: the Digital Bazaar libraries for capabilities and credentials
-(jsonld, jsonld-signatures, the VC and zcap libraries, and through jsonld's Node document loader, undici
-and Node's http modules), about 16 MiB, which the first sign-in and post use anyway. On the large database
+The Digital Bazaar libraries for capabilities and credentials (jsonld, jsonld-signatures, the VC and zcap
+libraries, and through jsonld's Node document loader, undici and Node's http modules) are no longer loaded
+on the main thread: they run in the proof worker (server/proofs/mod.ts), which the flow above starts
+(the owner's grants and credentials, the first authorization) and which stops after 20 s without a call;
+the server no longer loads the curve and cipher libraries either (only the clients seal DMs and device keys).
+With the libraries on the main thread the figure was 103.4 MiB; loaded there only on first use, 98–100 MiB;
+in the worker, 92–94 MiB when V8 returned the stopped worker's pages and about 111 MiB in about half the runs
+when it did not (V8 parks them in a process-wide pool released by a task an idle event loop may never run,
+hence \`--no-memory-pool-share-memory-on-teardown\`). The instance also runs V8's memory-reducing collection
+once after 30 s without a request (server/idleMemory.ts): five runs each, 92.0–93.8 MiB with it,
+91.9–95.5 MiB without. On the large database
 the instance sits higher right after serving: loading the community snapshot (1,000 members and their
 profiles) passes many short-lived rows through drizzle, and V8 keeps the pages it grew into until the
 memory reducer runs.`);
