@@ -54,6 +54,8 @@ export async function moveIdentity(
 ): Promise<void> {
   if (!isDidKey(from) || !isDidKey(to)) throw invalid("invalid_did", "both identities must be did:keys");
   if (from === to) throw invalid("same_identity", "an identity cannot move to itself");
+  // Moving credentials signs (new credentials, status lists): load that before taking the writer.
+  await h.proofs.warm();
   await h.writeCommunity(async (tx) => {
     if (hooks.before) await hooks.before(tx);
     for (const mover of movers.values()) await mover(tx, h, from, to);

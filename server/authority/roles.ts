@@ -50,7 +50,7 @@ export async function createRole(
   await writeAuthority(h, async (tx) => {
     await writeRole(h, tx, slug, name, actions);
     await recordAudit(tx, h, audit);
-  });
+  }, { signs: false });
   return (await authorityState(h)).roles.find((r) => r.slug === slug)!;
 }
 
@@ -83,7 +83,7 @@ export async function updateRole(
   await writeAuthority(h, async (tx) => {
     await writeRole(h, tx, slug, name, actions);
     await recordAudit(tx, h, audit);
-  });
+  }, { signs: false });
   return (await authorityState(h)).roles.find((r) => r.slug === slug)!;
 }
 
@@ -105,5 +105,5 @@ export async function deleteRole(h: Harmony, actor: Actor, slug: string, signed?
   await writeAuthority(h, async (tx) => {
     await removeRoleQuads(h, tx, slug);
     await recordAudit(tx, h, audit);
-  });
+  }, { signs: false });
 }

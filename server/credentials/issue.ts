@@ -398,6 +398,7 @@ export async function ensureCredentials(h: Harmony, did: string): Promise<boolea
   };
   const missing = await wanted(h.db);
   if (!missing || (!missing.membership && missing.roles.length === 0)) return false;
+  await h.proofs.warm();
   return await h.database.write(async (tx) => {
     const now = await wanted(tx);
     if (!now) return false;

@@ -140,7 +140,6 @@ async function kick(h: Harmony, doc: SignedAction, auth: Authorization): Promise
   const args = checkArguments(doc, "kick");
   if (!(await h.snapshot()).members.has(target)) throw notFound("that DID is not a member");
   await mustOutrank(h, auth.did, target, "kick");
-  await h.proofs.warm();
   const entry = await writeModeration(h, async (tx) => {
     await endMembership(h, tx, target, auth.did);
     return await recordAudit(tx, h, draftFromAction(doc, auth.capabilityId));
@@ -158,7 +157,6 @@ async function ban(h: Harmony, doc: SignedAction, auth: Authorization): Promise<
   // A member, or anyone holding capabilities here (a bot), must be outranked.
   if (member || (await actionsOf(h, target)).size > 0) await mustOutrank(h, auth.did, target, "ban");
   const at = new Date().toISOString();
-  await h.proofs.warm();
   const entry = await writeModeration(h, async (tx) => {
     await writeBan(tx, h, { did: target, by: auth.did, at, reason: reasonOf(args) });
     await writeTimeout(tx, h, { did: target, until: null });

@@ -93,7 +93,8 @@ export function moderationChanged(h: Harmony): void {
 
 /**
  * Runs a moderation write; `community` when it also changes the community
- * or authority graphs (kick, ban), so their caches are dropped too.
+ * or authority graphs (kick, ban), so their caches are dropped too (and the
+ * proof service is loaded first: ending a membership revokes credentials).
  */
 export async function writeModeration<T>(
   h: Harmony,

@@ -89,11 +89,13 @@ class WorkerThread {
   readonly #worker: Worker;
   readonly #calls = new Map<number, Call>();
   readonly ready: Promise<void>;
+  #rejectReady: (error: Error) => void = () => {};
   #failed: Error | null = null;
 
-  constructor(onFailure: (thread: WorkerThread) => void) {
-    this.#worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
+  constructor(script: URL, onFailure: (thread: WorkerThread) => void) {
+    this.#worker = new Worker(script, { type: "module" });
     this.ready = new Promise<void>((resolve, reject) => {
+      this.#rejectReady = reject;
       this.#worker.onmessage = (event: MessageEvent<FromWorker>) => {
         const message = event.data;
         if (message.type === "ready") return resolve();
@@ -106,11 +108,7 @@ class WorkerThread {
       };
       this.#worker.onerror = (event) => {
         event.preventDefault();
-        const error = new Error(`the proof worker failed: ${event.message}`);
-        this.#failed = error;
-        reject(error);
-        for (const call of this.#calls.values()) call.reject(error);
-        this.#calls.clear();
+        this.#fail(new Error(`the proof worker failed: ${event.message}`));
         onFailure(this);
       };
     });
@@ -122,6 +120,14 @@ class WorkerThread {
     return this.#calls.size > 0;
   }
 
+  /** Every call, answered or waiting to start, ends with `error`; no later call runs. */
+  #fail(error: Error): void {
+    this.#failed ??= error;
+    this.#rejectReady(this.#failed);
+    for (const call of this.#calls.values()) call.reject(this.#failed);
+    this.#calls.clear();
+  }
+
   async #answer(message: Extract<FromWorker, { type: "callback" }>, call: Call): Promise<void> {
     const reply: ToWorker = { type: "answer", id: message.id, callback: message.callback };
     try {
@@ -131,7 +137,13 @@ class WorkerThread {
     } catch (error) {
       reply.error = crossedError(error);
     }
-    if (this.#calls.has(message.id)) this.#worker.postMessage(reply);
+    if (!this.#calls.has(message.id) || this.#failed) return;
+    try {
+      this.#worker.postMessage(reply);
+    } catch (error) {
+      // The answer cannot be cloned (say, a function): the worker gets the error instead.
+      this.#worker.postMessage({ ...reply, value: undefined, error: crossedError(error) });
+    }
   }
 
   async call(id: number, op: OperationName, args: unknown[]): Promise<unknown> {
@@ -141,15 +153,19 @@ class WorkerThread {
     const crossing = args.map((arg) => withHandles(arg, functions));
     return await new Promise((resolve, reject) => {
       this.#calls.set(id, { resolve, reject, functions });
-      this.#worker.postMessage({ type: "call", id, op, args: crossing } satisfies ToWorker);
+      try {
+        this.#worker.postMessage({ type: "call", id, op, args: crossing } satisfies ToWorker);
+      } catch (error) {
+        // Arguments that cannot be cloned: this call fails, the worker goes on.
+        this.#calls.delete(id);
+        reject(error);
+      }
     });
   }
 
   stop(): void {
     this.#worker.terminate();
-    const error = new Error("the proof worker was stopped");
-    for (const call of this.#calls.values()) call.reject(error);
-    this.#calls.clear();
+    this.#fail(new Error("the proof worker was stopped"));
   }
 }
 
@@ -166,7 +182,11 @@ export class ProofWorker implements Proofs {
   /** Workers started so far (tests and benchmarks). */
   starts = 0;
 
-  constructor(readonly idleMs = PROOF_WORKER_IDLE_MS) {}
+  /** `script` is the worker's module; tests give one that fails on purpose. */
+  constructor(
+    readonly idleMs = PROOF_WORKER_IDLE_MS,
+    readonly script: URL = new URL("./worker.ts", import.meta.url),
+  ) {}
 
   /** Whether a worker is running now. */
   get running(): boolean {
@@ -206,7 +226,7 @@ export class ProofWorker implements Proofs {
     if (this.#idleTimer !== null) clearTimeout(this.#idleTimer);
     this.#idleTimer = null;
     if (!this.#thread) {
-      this.#thread = new WorkerThread((failed) => {
+      this.#thread = new WorkerThread(this.script, (failed) => {
         if (this.#thread === failed) this.#thread = null;
       });
       this.starts++;

@@ -4,7 +4,7 @@
  * Arguments are structured-cloned, except functions: a signer's `sign`, a
  * resolver. Those stay where they were made (a private key never crosses);
  * the other side gets a stand-in that calls back and awaits the answer.
- * Errors cross as their name and message.
+ * Errors cross as their name, message and stack (not their class).
  */
 
 /** A function left behind, named by its number in the call's table. */
@@ -15,6 +15,7 @@ export interface FunctionHandle {
 export interface CrossedError {
   name: string;
   message: string;
+  stack?: string;
 }
 
 /** Calling thread to worker. */
@@ -71,12 +72,17 @@ export function withStandIns(
 }
 
 export function crossedError(error: unknown): CrossedError {
-  if (error instanceof Error) return { name: error.name, message: error.message };
+  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
   return { name: "Error", message: String(error) };
 }
 
+/** The error on this side; its stack is where it was thrown, then where it arrived. */
 export function errorFrom(crossed: CrossedError): Error {
   const error = new Error(crossed.message);
   error.name = crossed.name;
+  if (crossed.stack) {
+    const here = (error.stack ?? "").split("\n").slice(1).join("\n");
+    error.stack = `${crossed.stack}\n    (crossed from the other thread)\n${here}`;
+  }
   return error;
 }

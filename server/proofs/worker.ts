@@ -18,7 +18,12 @@ function standInFor(id: number) {
     new Promise((resolve, reject) => {
       const callback = nextCallback++;
       waiting.set(callback, { resolve, reject });
-      post({ type: "callback", id, callback, fn, args });
+      try {
+        post({ type: "callback", id, callback, fn, args });
+      } catch (error) {
+        waiting.delete(callback);
+        throw error;
+      }
     });
 }
 

@@ -176,3 +176,105 @@ Deno.test("a closed proof service refuses calls", async () => {
   assert.equal(proofs.running, false);
   await assert.rejects(proofs.encodeStatusList({ length: 16_384 }), /the proof service is closed/);
 });
+
+function lobbyDelegation(signer: SuiteSigner) {
+  return {
+    parent: rootCapabilityId(T),
+    controller: "https://a.example/channels/lobby",
+    invocationTarget: T,
+    allowedAction: ["post"],
+    expires: at(60),
+    signer,
+    now: at(0),
+  };
+}
+
+Deno.test("stopping the worker while it starts or while a call waits ends those calls, and idling still stops the next one", async () => {
+  await withWorker(async (proofs) => {
+    const warming = proofs.warm();
+    const starting = proofs.encodeStatusList({ length: 16_384 });
+    proofs.stop();
+    await assert.rejects(warming, /the proof worker was stopped/);
+    await assert.rejects(starting, /the proof worker was stopped/);
+
+    // A call inside the worker, waiting on its signer on this thread.
+    const community = await newDidKey();
+    let signing!: () => void;
+    const asked = new Promise<void>((resolve) => signing = resolve);
+    const blocked: SuiteSigner = {
+      id: community.signer.id,
+      algorithm: "Ed25519",
+      sign: () => {
+        signing();
+        return new Promise<Uint8Array>(() => {});
+      },
+    };
+    const waiting = proofs.delegate(lobbyDelegation(blocked));
+    await asked;
+    proofs.stop();
+    await assert.rejects(waiting, /the proof worker was stopped/);
+
+    await proofs.encodeStatusList({ length: 16_384 });
+    await until(() => !proofs.running);
+    assert.equal(proofs.starts, 3);
+  }, 150);
+});
+
+Deno.test("closing the service while a call starts ends the call with an error", async () => {
+  const proofs = new ProofWorker();
+  const call = proofs.encodeStatusList({ length: 16_384 });
+  await proofs.close();
+  await assert.rejects(call, /the proof worker was stopped/);
+});
+
+Deno.test("arguments or signer answers that cannot cross fail that call only", async () => {
+  await withWorker(async (proofs) => {
+    class WithMethod {
+      method = () => 1;
+    }
+    const issuer = await newDidKey();
+    await assert.rejects(
+      proofs.issueCredential({ odd: new WithMethod() }, issuer.signer, at(0)),
+      { name: "DataCloneError" },
+    );
+    const odd: SuiteSigner = {
+      id: issuer.signer.id,
+      algorithm: "Ed25519",
+      sign: () => Promise.resolve({ method() {} } as unknown as Uint8Array),
+    };
+    await assert.rejects(proofs.delegate(lobbyDelegation(odd)), /could not be cloned|DataCloneError/);
+    // Neither left a call behind: the worker goes on, then idles out.
+    assert.equal(typeof await proofs.encodeStatusList({ length: 16_384 }), "string");
+    assert.equal(proofs.starts, 1);
+    await until(() => !proofs.running);
+  }, 150);
+});
+
+Deno.test("a crashed worker fails its calls, and the next call starts a new one", async () => {
+  const failing = new URL("./failing_proof_worker.ts", import.meta.url);
+  const proofs = new ProofWorker(60_000, failing);
+  try {
+    const community = await newDidKey();
+    await assert.rejects(
+      proofs.delegate(lobbyDelegation(community.signer)),
+      /the proof worker failed: .*crashed on purpose/,
+    );
+    assert.equal(proofs.running, false);
+    assert.equal(await proofs.encodeStatusList({ length: 16_384 }), "ok");
+    assert.equal(proofs.starts, 2);
+  } finally {
+    await proofs.close();
+  }
+});
+
+Deno.test("an error from the worker keeps the stack where it was thrown", async () => {
+  await withWorker(async (proofs) => {
+    const community = await newDidKey();
+    const error = await proofs.delegate({ ...lobbyDelegation(community.signer), expires: at(-1) })
+      .then(() => null, (e: Error) => e);
+    assert.ok(error);
+    assert.equal(error.name, "CapabilityError");
+    assert.match(error.stack ?? "", /capabilities\/.*\.ts/);
+    assert.match(error.stack ?? "", /crossed from the other thread/);
+  });
+});
