@@ -69,7 +69,7 @@ export function parseArgs(args: string[]): ParsedArgs {
     }
     if (!arg.startsWith("--")) {
       if (arg.length > 1 && arg.startsWith("-") && !/^-\d/.test(arg)) {
-        throw new UsageError(`unknown option "${arg}"`);
+        throw new UsageError(`unknown option "${arg}" (put a word that starts with "-" after --)`);
       }
       words.push(arg);
       continue;
