@@ -2,7 +2,13 @@
 import { generateMnemonic, isValidMnemonic, normalizeMnemonic } from "../../server/crypto/derive.ts";
 import { signPresentation } from "../../server/documents.ts";
 import { api } from "./http.ts";
-import { currentSigner, forgetIdentity, loadIdentity, saveIdentityFromMnemonic } from "./keystore.ts";
+import {
+  currentSigner,
+  forgetIdentity,
+  loadIdentity,
+  saveIdentityFromMnemonic,
+  type StoredIdentity,
+} from "./keystore.ts";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -61,14 +67,9 @@ export async function initIdentityPage(): Promise<void> {
     }
   };
 
-  const stored = await loadIdentity();
-  if (stored) {
-    $("stored-did").textContent = stored.did;
-    show("stored-identity", "choose");
-    if (document.body.dataset.me === stored.did) setStatus("You are signed in with this identity.");
-  } else {
-    show("choose");
-  }
+  // The forms work from the moment the page has loaded: handlers are attached before
+  // anything is awaited (else a quick Restore would submit the bare form and reload the page).
+  let stored: StoredIdentity | null = null;
 
   $("sign-in").addEventListener("click", guard(() => signIn(returnTo)));
 
@@ -160,4 +161,13 @@ export async function initIdentityPage(): Promise<void> {
       await signIn(returnTo);
     })();
   });
+
+  stored = await loadIdentity();
+  if (stored) {
+    $("stored-did").textContent = stored.did;
+    show("stored-identity", "choose");
+    if (document.body.dataset.me === stored.did) setStatus("You are signed in with this identity.");
+  } else {
+    show("choose");
+  }
 }

@@ -12,7 +12,7 @@ const DB_NAME = "harmony";
 const STORE = "identity";
 const KEY = "current";
 
-interface StoredIdentity {
+export interface StoredIdentity {
   did: string;
   signingKey: CryptoKey;
   created: string;

@@ -36,8 +36,7 @@ const pages: Record<string, () => void | Promise<void>> = {
   },
   identity: async () => {
     initLinkThisDevice();
-    await initRecoverIdentity();
-    await initIdentityPage();
+    await Promise.all([initRecoverIdentity(), initIdentityPage()]);
   },
   dms: () => initDmListPage(),
   dm: () => initDmPage(),
