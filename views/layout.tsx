@@ -1,4 +1,5 @@
 import type { Child } from "hono/jsx";
+import { raw } from "hono/html";
 
 export interface PageProps {
   title: string;
@@ -22,30 +23,34 @@ const htmxConfig = JSON.stringify({
   ],
 });
 
+/** A whole page. The doctype keeps browsers in standards mode (without it they lay the page out in quirks mode). */
 export function Page(props: PageProps) {
   return (
-    <html lang="en" class="dark">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="color-scheme" content="dark" />
-        <meta name="htmx-config" content={htmxConfig} />
-        {props.csrfToken ? <meta name="csrf-token" content={props.csrfToken} /> : null}
-        <title>{props.title}</title>
-        <link rel="stylesheet" href="/static/style.css" />
-        <script src="/static/htmx.min.js" defer></script>
-        <script type="module" src="/static/app.js"></script>
-      </head>
-      <body
-        data-page={props.page}
-        data-me={props.me ?? ""}
-        hx-headers={props.csrfToken ? JSON.stringify({ "X-CSRF-Token": props.csrfToken }) : undefined}
-      >
-        <a class="skip-link" href="#main">Skip to content</a>
-        {props.children}
-        <div id="toast" role="status" aria-live="polite"></div>
-      </body>
-    </html>
+    <>
+      {raw("<!DOCTYPE html>")}
+      <html lang="en" class="dark">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <meta name="color-scheme" content="dark" />
+          <meta name="htmx-config" content={htmxConfig} />
+          {props.csrfToken ? <meta name="csrf-token" content={props.csrfToken} /> : null}
+          <title>{props.title}</title>
+          <link rel="stylesheet" href="/static/style.css" />
+          <script src="/static/htmx.min.js" defer></script>
+          <script type="module" src="/static/app.js"></script>
+        </head>
+        <body
+          data-page={props.page}
+          data-me={props.me ?? ""}
+          hx-headers={props.csrfToken ? JSON.stringify({ "X-CSRF-Token": props.csrfToken }) : undefined}
+        >
+          <a class="skip-link" href="#main">Skip to content</a>
+          {props.children}
+          <div id="toast" role="status" aria-live="polite"></div>
+        </body>
+      </html>
+    </>
   );
 }
 
