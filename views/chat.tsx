@@ -290,7 +290,7 @@ function Composer(
       </textarea>
       {/* Files upload when chosen (static/client/upload.ts) and go with the next message. */}
       <label class="attach-button" title="Attach files">
-        <span aria-hidden="true">📎</span>
+        <span class="icon icon-attach" aria-hidden="true"></span>
         <span class="visually-hidden">Attach files</span>
         <input type="file" id="composer-files" multiple class="visually-hidden" />
       </label>
@@ -358,6 +358,10 @@ export function ChatPage(props: ChatData) {
               <a href={`/channels/${channel.id}/pins`}>Pins</a>
             </nav>
             <SearchBox />
+            {/* On a phone the box gives way to a link to the search page. */}
+            <a class="search-link" href="/search" aria-label="Search messages">
+              <span class="icon icon-search" aria-hidden="true"></span>
+            </a>
             <button
               type="button"
               class="toggle"

@@ -75,7 +75,8 @@ export function Bell(props: { attention: PageAttention }) {
         hx-target="#notifications-panel"
         hx-swap="innerHTML"
       >
-        🔔<BellCount count={props.attention.mentions} />
+        <span class="icon icon-bell" aria-hidden="true"></span>
+        <BellCount count={props.attention.mentions} />
       </button>
       <div id="notifications-panel" class="notifications-panel" role="region" aria-label="Mentions"></div>
     </div>
