@@ -148,12 +148,27 @@ if (wants("search")) {
   search = await benchSearch(database, options);
 }
 
+/** The checked-out commit, marked when the working tree has changes; null outside a git checkout. */
+async function currentCommit(): Promise<string | undefined> {
+  const git = async (...args: string[]) => {
+    const out = await new Deno.Command("git", { args, cwd: repoRoot, stdout: "piped", stderr: "null" })
+      .output();
+    return out.success ? new TextDecoder().decode(out.stdout).trim() : null;
+  };
+  const commit = await git("rev-parse", "--short=12", "HEAD").catch(() => null);
+  if (!commit) return undefined;
+  const changes = await git("status", "--porcelain", "--untracked-files=no").catch(() => null);
+  return changes ? `${commit}+changes` : commit;
+}
+
 const seconds = (performance.now() - started) / 1000;
 const command = `deno task bench${Deno.args.length ? ` ${Deno.args.join(" ")}` : ""}`;
 const results: RunResults = {
   host,
   command,
   seconds,
+  measuredAt: new Date().toISOString(),
+  commit: await currentCommit(),
   ingest,
   baseline,
   database,
