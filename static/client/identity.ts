@@ -68,8 +68,10 @@ export async function initIdentityPage(): Promise<void> {
   };
 
   // The forms work from the moment the page has loaded: handlers are attached before
-  // anything is awaited (else a quick Restore would submit the bare form and reload the page).
-  let stored: StoredIdentity | null = null;
+  // anything is awaited (else a quick Restore would submit the bare form and reload the page),
+  // and those that need the stored identity wait for it themselves.
+  const stored: Promise<StoredIdentity | null> = loadIdentity();
+  let creating = false;
 
   $("sign-in").addEventListener("click", guard(() => signIn(returnTo)));
 
@@ -87,8 +89,11 @@ export async function initIdentityPage(): Promise<void> {
 
   $("create").addEventListener(
     "click",
-    guard(() => {
-      if (stored && !confirm("This device already holds an identity. Replace it with a new one?")) return;
+    guard(async () => {
+      if ((await stored) && !confirm("This device already holds an identity. Replace it with a new one?")) {
+        return;
+      }
+      creating = true;
       pending = generateMnemonic();
       const list = $("mnemonic-words");
       list.replaceChildren(
@@ -162,11 +167,13 @@ export async function initIdentityPage(): Promise<void> {
     })();
   });
 
-  stored = await loadIdentity();
-  if (stored) {
-    $("stored-did").textContent = stored.did;
+  const identity = await stored;
+  // A member who started creating an identity meanwhile keeps their backup step on screen.
+  if (creating) return;
+  if (identity) {
+    $("stored-did").textContent = identity.did;
     show("stored-identity", "choose");
-    if (document.body.dataset.me === stored.did) setStatus("You are signed in with this identity.");
+    if (document.body.dataset.me === identity.did) setStatus("You are signed in with this identity.");
   } else {
     show("choose");
   }

@@ -3,6 +3,7 @@
  * the device's key store is still opening: a quick Restore signs in instead
  * of submitting the bare form (which reloaded the page and lost the phrase).
  */
+import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
 import { generateMnemonic } from "../../server/crypto/derive.ts";
 import { launchBrowser, skipBrowser } from "./browser.ts";
@@ -19,6 +20,31 @@ const slowKeyStore = `
     return request;
   };
 `;
+
+Deno.test({
+  name: "creating an identity before the key store has answered keeps the backup step on screen",
+  ignore: skipBrowser,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using instance = await startTestInstance();
+    let browser: Browser | null = null;
+    try {
+      browser = await launchBrowser();
+      const page = await (await browser.newContext()).newPage();
+      await page.addInitScript(slowKeyStore);
+      await page.goto(`${instance.origin}/identity`);
+      await page.getByRole("button", { name: "Create a new identity" }).click();
+      await page.locator("#backup").waitFor();
+      // The key store answers 1.5 s after the page opened it.
+      await page.waitForTimeout(2_000);
+      assert.equal(await page.locator("#backup").isVisible(), true);
+      assert.equal(await page.locator("#mnemonic-words li").count(), 24);
+    } finally {
+      await browser?.close();
+    }
+  },
+});
 
 Deno.test({
   name: "restoring from a recovery phrase works before the key store has answered",

@@ -1,6 +1,7 @@
 /**
  * At 360 px (a small phone) every page fits the screen: nothing scrolls
- * sideways, the channel header keeps its controls, long DIDs wrap.
+ * sideways, the channel header keeps its controls, long DIDs wrap; in
+ * high-contrast mode the icon-only controls stay visible.
  */
 import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
@@ -58,6 +59,15 @@ Deno.test({
         );
       }
       assert.ok(await page.getByRole("link", { name: "Threads" }).isVisible());
+
+      // High-contrast mode repaints backgrounds; the icons (masks over a background) must stay visible.
+      await page.emulateMedia({ forcedColors: "active" });
+      const colours = await page.evaluate(() => ({
+        page: getComputedStyle(document.body).backgroundColor,
+        icons: [...document.querySelectorAll(".icon")].map((icon) => getComputedStyle(icon).backgroundColor),
+      }));
+      assert.ok(colours.icons.length >= 3, "bell, attach and search icons");
+      for (const colour of colours.icons) assert.notEqual(colour, colours.page);
     } finally {
       await browser?.close();
     }
