@@ -91,7 +91,7 @@ export async function benchBridgeInbound(options: BridgeBenchOptions): Promise<B
       ),
     );
 
-    progress(`bridge: signing ${options.operations.toLocaleString("en")} invocations`);
+    progress(`bridge: signing ${(1 + options.warmup + options.operations).toLocaleString("en")} invocations`);
     const signStart = performance.now();
     const bodies: string[] = [];
     const total = 1 + options.warmup + options.operations;

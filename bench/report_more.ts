@@ -59,12 +59,23 @@ still checked each time: see benchmark 7), so the difference should stay within 
 }
 
 export function bridgePart(b: BridgeBenchResult): Part {
+  // Runs saved before the timed start existed (bench/.cache/last-run.json) sent everything inside the window.
+  const started = typeof b.firstContactMs === "number";
+  const sent = b.operations + (started ? b.warmup + 1 : 0);
+  const start = started
+    ? `The first is sent alone (first
+contact: the instance loads its ActivityPub layer, fetches the peer's key and verifies the delegation
+chain for the first time; it took ${f(b.firstContactMs, 0)} ms), then ${n0(b.warmup)} at full concurrency (${
+      f(b.warmupSeconds, 1)
+    } s), as the
+ingest benchmark warms up; the figure is the steady rate of an established bridge. `
+    : `This run predates the timed start: the first contact is inside the window. `;
   return {
     rows: [
       `| 4 | Bridged inbound: capability-invoked operations verified and stored (${b.concurrency} in flight) | ≥ 1,000/s | ${
         n0(b.perSecond)
       }/s, p50 ${f(b.latency.p50, 0)} ms, p99 ${f(b.latency.p99, 0)} ms | ${
-        verdict(b.perSecond >= 1000 && b.failures === 0 && b.stored === b.operations + b.warmup + 1)
+        verdict(b.perSecond >= 1000 && b.failures === 0 && b.stored === sent)
       } |`,
     ],
     section: `## 4. Bridged inbound: capability invocations per second
@@ -73,22 +84,17 @@ export function bridgePart(b: BridgeBenchResult): Part {
 peer instance: it serves its channel actor with an Ed25519 Multikey, obtains a capability for one
 channel's inbox through the real API (the owner grants it), then signs ${
       n0(b.operations)
-    } distinct operations, plus ${n0(b.warmup + 1)} for the start, before the clock starts (${
-      f(b.signSeconds, 1)
-    } s of signing, excluded): each a
+    } distinct operations${
+      started ? `, plus ${n0(b.warmup + 1)} for the start,` : ""
+    } before the clock starts (${f(b.signSeconds, 1)} s of signing, excluded): each a
 member-signed message (eddsa-jcs-2022) inside a \`Create\` that invokes the capability
-(\`capabilityInvocation\` proof, action \`post\`, target the inbox). The first is sent alone (first
-contact: the instance loads its ActivityPub layer, fetches the peer's key and verifies the delegation
-chain for the first time; it took ${f(b.firstContactMs, 0)} ms), then ${n0(b.warmup)} at full concurrency (${
-      f(b.warmupSeconds, 1)
-    } s), as the
-ingest benchmark warms up; the figure is the steady rate of an established bridge. The measured ones are
+(\`capabilityInvocation\` proof, action \`post\`, target the inbox). ${start}The measured ones are
 POSTed ${b.concurrency} at a time. For each, the inbox fetches nothing (the peer's key is cached), verifies
 the invocation proof and the delegation chain, checks the target, the action and the nonce (a proof is
 accepted once), verifies the member's signature, and commits the operation to the log. Before this
 warm-up existed (until 2026-11-22) the first requests were inside the window: every run had a p99 of
 480–830 ms from the requests queued behind the first contact. Refused and Stored count every operation sent,
-the start's included: all ${n0(b.operations + b.warmup + 1)} must be stored.
+the start's included: all ${n0(sent)} must be stored.
 
 | Operations | Authors | In flight | Seconds | Per second | p50 | p99 | max | Refused (all sent) | Stored (all sent) |
 |---|---|---|---|---|---|---|---|---|---|

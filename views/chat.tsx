@@ -340,7 +340,7 @@ export function ChatPage(props: ChatData) {
             >
               ☰
             </button>
-            <h2>
+            <h2 title={`#${channel.name}`}>
               <span class="hash" aria-hidden="true">#</span>
               {channel.name}
             </h2>
