@@ -42,7 +42,7 @@ const sizes = quick
     ingest: { messages: 2_000, warmup: 200, concurrency: 64, members: 8, channels: 4, runs: 1 },
     render: { channels: 10, messagesPerChannel: 1_000, members: 1_000 },
     renderRequests: { requests: 200, warmup: 50, httpRequests: 50 },
-    bridge: { operations: 500, warmup: 100, concurrency: 64, authors: 16 },
+    bridge: { operations: 500, runs: 1, warmup: 100, concurrency: 64, authors: 16 },
     fanout: { followers: 50, messages: 2, followConcurrency: 32, timeoutMs: 30_000 },
     search: { messages: 20_000, queries: 20, warmup: 5, httpQueries: 40 },
     live: [{ streams: 100, messages: 20, rate: 10, processes: 2, members: 0, warmup: 5 }],
@@ -52,7 +52,7 @@ const sizes = quick
     ingest: { messages: 20_000, warmup: 2_000, concurrency: 64, members: 8, channels: 4, runs: 3 },
     render: { channels: 10, messagesPerChannel: 100_000, members: 1_000 },
     renderRequests: { requests: 2_000, warmup: 200, httpRequests: 300 },
-    bridge: { operations: 5_000, warmup: 500, concurrency: 64, authors: 16 },
+    bridge: { operations: 5_000, runs: 3, warmup: 500, concurrency: 64, authors: 16 },
     fanout: { followers: 1_000, messages: 5, followConcurrency: 32, timeoutMs: 60_000 },
     search: { messages: 1_000_000, queries: 200, warmup: 10, httpQueries: 280 },
     live: [
