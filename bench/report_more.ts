@@ -111,7 +111,8 @@ Refused: ${b.failures}. Stored: ${n0(b.stored)} of the ${
       n0(sent)
     } operations sent (the start's included); all must be.
 
-**How much it moves.** This figure follows the machine more than the code, hence the median of runs. On
+**How much it moves.** This figure follows the machine more than the code. The median of three consecutive
+runs guards against a short stall, not against a slow spell that covers the whole window. On
 2026-11-22 the same code measured 1,094/s and 995/s in two full runs an hour apart (one run each), and
 1,529–1,639/s with \`deno run -A bench/bridge.ts 5000 64 500\` alone between them; earlier that day, with the
 first contact still inside the window, 909–1,352/s. Neither core is saturated (CPU profile of a run alone: the

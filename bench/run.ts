@@ -157,7 +157,9 @@ async function currentCommit(): Promise<string | undefined> {
   };
   const commit = await git("rev-parse", "--short=12", "HEAD").catch(() => null);
   if (!commit) return undefined;
-  const changes = await git("status", "--porcelain", "--untracked-files=no").catch(() => null);
+  // BENCHMARKS.md itself is left out: a previous run rewrote it.
+  const changes = await git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!BENCHMARKS.md")
+    .catch(() => null);
   return changes ? `${commit}+changes` : commit;
 }
 
