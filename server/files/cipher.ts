@@ -240,6 +240,103 @@ export function decryptStream(key: CryptoKey, fileId: string): TransformStream<U
   });
 }
 
+/**
+ * Where plaintext bytes `start` to `end` (inclusive) of a file of `size`
+ * bytes lie in its blob: the sealed chunks holding them (`offset`,
+ * `length` in the blob), and which of their bytes to keep.
+ */
+export interface SealedSpan {
+  size: number;
+  chunkBytes: number;
+  offset: number;
+  length: number;
+  firstChunk: number;
+  lastChunk: number;
+  /** Plaintext bytes to drop from the first chunk, and to keep in all. */
+  skip: number;
+  take: number;
+}
+
+export function sealedSpan(size: number, start: number, end: number, chunkBytes = CHUNK_BYTES): SealedSpan {
+  if (!(0 <= start && start <= end && end < size)) {
+    throw new RangeError(`no bytes ${start}-${end} in ${size}`);
+  }
+  const sealedChunk = chunkBytes + TAG_BYTES;
+  const finalChunk = Math.max(1, Math.ceil(size / chunkBytes)) - 1;
+  const firstChunk = Math.floor(start / chunkBytes);
+  const lastChunk = Math.floor(end / chunkBytes);
+  const offset = HEADER_BYTES + firstChunk * sealedChunk;
+  const stop = lastChunk === finalChunk
+    ? HEADER_BYTES + size + TAG_BYTES * (finalChunk + 1)
+    : HEADER_BYTES + (lastChunk + 1) * sealedChunk;
+  return {
+    size,
+    chunkBytes,
+    offset,
+    length: stop - offset,
+    firstChunk,
+    lastChunk,
+    skip: start - firstChunk * chunkBytes,
+    take: end - start + 1,
+  };
+}
+
+/** The chunk size a blob's header declares; refuses what is not one of our blobs. */
+export function chunkBytesOf(header: Uint8Array): number {
+  if (header.length < HEADER_BYTES || !MAGIC.every((b, i) => header[i] === b)) {
+    throw new FilesKeyError("the stored file has an unknown format");
+  }
+  const chunkBytes = new DataView(header.buffer, header.byteOffset, HEADER_BYTES).getUint32(4);
+  if (chunkBytes === 0) throw new FilesKeyError("the stored file has an unknown format");
+  return chunkBytes;
+}
+
+/**
+ * The sealed chunks of a span in (the blob's bytes `span.offset` on), its
+ * plaintext bytes out. Each chunk is opened with its own number and "last"
+ * flag, so chunks from elsewhere in the blob, or another blob, fail.
+ */
+export function decryptSpan(
+  key: CryptoKey,
+  fileId: string,
+  span: SealedSpan,
+): TransformStream<Uint8Array, Uint8Array> {
+  const aad = new TextEncoder().encode(fileId);
+  const buffer = new Buffer();
+  const finalChunk = Math.max(1, Math.ceil(span.size / span.chunkBytes)) - 1;
+  const sealedLength = (index: number) =>
+    (index === finalChunk ? span.size - finalChunk * span.chunkBytes : span.chunkBytes) + TAG_BYTES;
+  let index = span.firstChunk;
+  let left = span.take;
+  return new TransformStream({
+    async transform(chunk, controller) {
+      buffer.push(chunk);
+      while (index <= span.lastChunk && buffer.length >= sealedLength(index)) {
+        let plain: Uint8Array;
+        try {
+          plain = new Uint8Array(
+            await crypto.subtle.decrypt(
+              { name: "AES-GCM", iv: nonce(index, index === finalChunk), additionalData: aad },
+              key,
+              buffer.take(sealedLength(index)),
+            ),
+          );
+        } catch {
+          throw new FilesKeyError("the stored file is damaged or was tampered with");
+        }
+        if (index === span.firstChunk) plain = plain.subarray(span.skip);
+        if (plain.length > left) plain = plain.subarray(0, left);
+        left -= plain.length;
+        index++;
+        if (plain.length) controller.enqueue(plain);
+      }
+    },
+    flush() {
+      if (index <= span.lastChunk || left > 0) throw new FilesKeyError("the stored file is truncated");
+    },
+  });
+}
+
 /** Size of the blob that holds `size` bytes of plaintext. */
 export function sealedSize(size: number): number {
   return HEADER_BYTES + size + TAG_BYTES * Math.max(1, Math.ceil(size / CHUNK_BYTES));

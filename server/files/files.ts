@@ -27,11 +27,15 @@ import type { Actor, ChannelInfo } from "../model.ts";
 import { requireRead } from "../permissions.ts";
 import type { Attachment, SignedMessage } from "../signed.ts";
 import {
+  chunkBytesOf,
+  decryptSpan,
   decryptStream,
   encryptStream,
+  HEADER_BYTES,
   type Kek,
   loadKek,
   newFileKey,
+  sealedSpan,
   unwrapFileKey,
   wrapFileKey,
 } from "./cipher.ts";
@@ -319,6 +323,28 @@ export async function openFile(h: Harmony, row: FileRow): Promise<ReadableStream
   const blob = await service.store.get(row.storageKey);
   if (!blob) throw notFound("the file is no longer stored");
   return blob.pipeThrough(decryptStream(key, `urn:uuid:${row.id}`));
+}
+
+/** Bytes `start` to `end` (inclusive) of a stored file, decrypting only the chunks that hold them. */
+export async function openFileRange(
+  h: Harmony,
+  row: FileRow,
+  start: number,
+  end: number,
+): Promise<ReadableStream<Uint8Array>> {
+  const service = filesOf(h);
+  const key = await unwrapFileKey(service.kek, row.kekId, `urn:uuid:${row.id}`, row.wrappedKey);
+  const header = await service.store.get(row.storageKey, { offset: 0, length: HEADER_BYTES });
+  if (!header) throw notFound("the file is no longer stored");
+  const span = sealedSpan(
+    row.size,
+    start,
+    end,
+    chunkBytesOf(new Uint8Array(await new Response(header).arrayBuffer())),
+  );
+  const sealed = await service.store.get(row.storageKey, { offset: span.offset, length: span.length });
+  if (!sealed) throw notFound("the file is no longer stored");
+  return sealed.pipeThrough(decryptSpan(key, `urn:uuid:${row.id}`, span));
 }
 
 /** Removes files (blob first, then row: a crash in between leaves a row the next sweep finishes). */

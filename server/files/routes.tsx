@@ -9,7 +9,8 @@ import { jsonBody } from "../routes/body.ts";
 import type { AppEnv } from "../routes/env.ts";
 import { FilesSettingsPanel } from "../../views/files.tsx";
 import { authorize } from "../authority/authorize.ts";
-import { openFile, readableFile, uploadFile } from "./files.ts";
+import { openFile, openFileRange, readableFile, uploadFile } from "./files.ts";
+import { requestedSpan } from "./range.ts";
 import { fileLimits, setFileLimits } from "./limits.ts";
 import { contentDisposition } from "./names.ts";
 import { INLINE_TYPES, PLAIN_TEXT } from "./sniff.ts";
@@ -78,6 +79,21 @@ export function filesWebRoutes(): Hono<AppEnv> {
       etag,
     };
     if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
+    headers["accept-ranges"] = "bytes";
+    // If-Range: the range holds only for the version the client has (our validator is the ETag).
+    const ifRange = c.req.header("if-range");
+    const span = ifRange === undefined || ifRange === etag
+      ? requestedSpan(c.req.header("range"), row.size)
+      : null;
+    if (span === "unsatisfiable") {
+      headers["content-range"] = `bytes */${row.size}`;
+      return c.body(null, 416, headers);
+    }
+    if (span) {
+      headers["content-range"] = `bytes ${span.start}-${span.end}/${row.size}`;
+      headers["content-length"] = String(span.end - span.start + 1);
+      return c.body(await openFileRange(h, row, span.start, span.end), 206, headers);
+    }
     headers["content-length"] = String(row.size);
     return c.body(await openFile(h, row), 200, headers);
   };

@@ -2,7 +2,7 @@
  * Where encrypted file blobs live. The files module only ever talks to a
  * BlobStore; the local disk is the default, and an S3-compatible object
  * store implements the same four calls (PutObject with a streamed body,
- * GetObject, DeleteObject, HeadObject). Blobs are already encrypted when
+ * GetObject with a Range, DeleteObject, HeadObject). Blobs are already encrypted when
  * they reach the store, so the store is never trusted with plaintext.
  */
 
@@ -14,13 +14,20 @@
  *   atomically: when it resolves the whole blob is stored, and when the
  *   stream errors (an upload over its size limit, say) or the store fails,
  *   it rejects and nothing is left under the key;
- * - `get` returns the blob as a stream, or null when there is none;
+ * - `get` returns the blob as a stream, or null when there is none; with a
+ *   range, only those bytes (fewer if the blob ends first);
  * - `delete` removes the blob; deleting a missing key is not an error;
  * - `exists` says whether a blob is stored under the key.
  */
+/** Bytes `offset` to `offset + length - 1` of a blob. */
+export interface ByteRange {
+  offset: number;
+  length: number;
+}
+
 export interface BlobStore {
   put(key: string, body: ReadableStream<Uint8Array>): Promise<{ bytes: number }>;
-  get(key: string): Promise<ReadableStream<Uint8Array> | null>;
+  get(key: string, range?: ByteRange): Promise<ReadableStream<Uint8Array> | null>;
   delete(key: string): Promise<void>;
   exists(key: string): Promise<boolean>;
 }
@@ -74,13 +81,44 @@ export class LocalDiskStore implements BlobStore {
     }
   }
 
-  async get(key: string): Promise<ReadableStream<Uint8Array> | null> {
+  async get(key: string, range?: ByteRange): Promise<ReadableStream<Uint8Array> | null> {
+    let file: Deno.FsFile;
     try {
-      return (await Deno.open(this.#path(key), { read: true })).readable;
+      file = await Deno.open(this.#path(key), { read: true });
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) return null;
       throw error;
     }
+    if (!range) return file.readable;
+    try {
+      await file.seek(range.offset, Deno.SeekMode.Start);
+    } catch (error) {
+      file.close();
+      throw error;
+    }
+    let left = range.length;
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const buffer = new Uint8Array(Math.min(left, 64 * 1024));
+        let read: number | null;
+        try {
+          read = left > 0 ? await file.read(buffer) : null;
+        } catch (error) {
+          file.close();
+          throw error;
+        }
+        if (read === null) {
+          file.close();
+          controller.close();
+          return;
+        }
+        left -= read;
+        controller.enqueue(buffer.subarray(0, read));
+      },
+      cancel() {
+        file.close();
+      },
+    });
   }
 
   async delete(key: string): Promise<void> {
@@ -114,9 +152,11 @@ export class MemoryStore implements BlobStore {
     return { bytes: blob.length };
   }
 
-  get(key: string): Promise<ReadableStream<Uint8Array> | null> {
+  get(key: string, range?: ByteRange): Promise<ReadableStream<Uint8Array> | null> {
     const blob = this.blobs.get(key);
-    return Promise.resolve(blob ? ReadableStream.from([blob.slice()]) : null);
+    if (!blob) return Promise.resolve(null);
+    const bytes = range ? blob.slice(range.offset, range.offset + range.length) : blob.slice();
+    return Promise.resolve(ReadableStream.from([bytes]));
   }
 
   delete(key: string): Promise<void> {
