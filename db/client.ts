@@ -55,6 +55,26 @@ interface PendingWrite {
 /** Largest number of units committed together. */
 const maxGroup = 256;
 
+/** The database named by DATABASE_URL cannot be opened (a server that does not answer, a path that cannot be written). */
+export class DatabaseUnavailable extends Error {
+  override name = "DatabaseUnavailable";
+}
+
+/** The URL without what may hold a secret (a query string with a token, a password). */
+function shownUrl(url: string): string {
+  if (!/^[a-z]+:\/\//i.test(url)) return url.split("?")[0];
+  const parsed = new URL(url);
+  return `${parsed.protocol}//${parsed.host}${parsed.pathname === "/" ? "" : parsed.pathname}`;
+}
+
+function reasonOf(error: unknown): string {
+  const messages: string[] = [];
+  for (let e: unknown = error; e instanceof Error && messages.length < 4; e = e.cause) {
+    if (!messages.includes(e.message)) messages.push(e.message);
+  }
+  return messages.join(": ") || String(error);
+}
+
 export function isLocalUrl(url: string): boolean {
   return url.startsWith("file:") || url === ":memory:";
 }
@@ -71,6 +91,14 @@ export async function openDatabase(url: string): Promise<Database> {
     if (dir) await Deno.mkdir(dir, { recursive: true });
   }
   const pooled = connect(url);
+  try {
+    await pooled.execute("SELECT 1");
+  } catch (error) {
+    pooled.close();
+    throw new DatabaseUnavailable(`cannot open the database at ${shownUrl(url)}: ${reasonOf(error)}`, {
+      cause: error,
+    });
+  }
   if (isLocalUrl(url)) {
     // WAL lets readers run beside the writer; FULL syncs the WAL on every
     // commit, so an acknowledged write survives a crash or power loss.

@@ -1,3 +1,4 @@
+import { DatabaseUnavailable } from "../db/client.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { startInstance } from "./instance.ts";
 
@@ -13,6 +14,10 @@ try {
   if (error instanceof ConfigError) {
     console.error(`harmony: ${error.message}`);
     Deno.exit(2);
+  }
+  if (error instanceof DatabaseUnavailable) {
+    console.error(`harmony: ${error.message}`);
+    Deno.exit(1);
   }
   throw error;
 }
