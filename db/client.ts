@@ -55,14 +55,14 @@ interface PendingWrite {
 /** Largest number of units committed together. */
 const maxGroup = 256;
 
-/** The database named by DATABASE_URL cannot be opened (a server that does not answer, a path that cannot be written). */
+/** The database named by DATABASE_URL does not answer (a libSQL server that is down or unreachable). */
 export class DatabaseUnavailable extends Error {
   override name = "DatabaseUnavailable";
 }
 
 /** The URL without what may hold a secret (a query string with a token, a password). */
 function shownUrl(url: string): string {
-  if (!/^[a-z]+:\/\//i.test(url)) return url.split("?")[0];
+  if (!/^[a-z]+:\/\//i.test(url) || !URL.canParse(url)) return url.split("?")[0].replace(/\/\/[^@/]*@/, "//");
   const parsed = new URL(url);
   return `${parsed.protocol}//${parsed.host}${parsed.pathname === "/" ? "" : parsed.pathname}`;
 }

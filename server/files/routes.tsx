@@ -92,9 +92,12 @@ export function filesWebRoutes(): Hono<AppEnv> {
     if (span) {
       headers["content-range"] = `bytes ${span.start}-${span.end}/${row.size}`;
       headers["content-length"] = String(span.end - span.start + 1);
+      // HEAD: Hono drops a GET handler's body without cancelling it, so nothing is opened for one.
+      if (c.req.method === "HEAD") return c.body(null, 206, headers);
       return c.body(await openFileRange(h, row, span.start, span.end), 206, headers);
     }
     headers["content-length"] = String(row.size);
+    if (c.req.method === "HEAD") return c.body(null, 200, headers);
     return c.body(await openFile(h, row), 200, headers);
   };
   web.get("/files/:id", download);

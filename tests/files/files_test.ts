@@ -538,6 +538,25 @@ Deno.test({
       assert.equal(response.status, 200, range);
       assert.equal(bytes.length, size, range);
     }
+    // HEAD gives the headers and opens nothing (no blob handle is left behind).
+    const blobHandles = () =>
+      [...Deno.readDirSync("/proc/self/fd")].filter((fd) => {
+        try {
+          return Deno.readLinkSync(`/proc/self/fd/${fd.name}`).startsWith(instance.dir);
+        } catch {
+          return false;
+        }
+      }).length;
+    const handlesBefore = blobHandles();
+    for (const headers of [{ range: "bytes=0-9" }, {}] as Record<string, string>[]) {
+      for (let i = 0; i < 5; i++) {
+        const head = await fetch(descriptor.url, { method: "HEAD", headers });
+        assert.equal(head.status, headers.range ? 206 : 200);
+        assert.equal(head.headers.get("content-length"), headers.range ? "10" : String(size));
+        await head.body?.cancel();
+      }
+    }
+    assert.equal(blobHandles(), handlesBefore);
     // If-Range names the version the client holds: a match gets the range, anything else the whole file.
     assert.equal((await ranged("bytes=0-9", { "if-range": etag })).response.status, 206);
     const stale = await ranged("bytes=0-9", { "if-range": '"sha256-stale"' });

