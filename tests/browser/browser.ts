@@ -2,7 +2,7 @@
  * Launches the system's Chromium for browser tests. A missing browser is a
  * test failure with a clear message, unless HARMONY_SKIP_BROWSER=1.
  */
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 
 export const skipBrowser = Deno.env.get("HARMONY_SKIP_BROWSER") === "1";
 
@@ -44,4 +44,17 @@ export async function launchBrowser(): Promise<Browser> {
       "--disable-sync",
     ],
   });
+}
+
+/** Restores an identity from its recovery phrase on the identity page: signs in and lands on `returnTo`. */
+export async function restoreIdentity(
+  page: Page,
+  origin: string,
+  mnemonic: string,
+  returnTo: string,
+): Promise<void> {
+  await page.goto(`${origin}/identity?return=${encodeURIComponent(returnTo)}`);
+  await page.locator("#restore-words").fill(mnemonic);
+  await page.getByRole("button", { name: "Restore" }).click();
+  await page.waitForURL((url) => url.pathname === returnTo);
 }

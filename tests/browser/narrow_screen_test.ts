@@ -5,10 +5,8 @@
  */
 import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
-import { HarmonyClient, identityFileFromMnemonic, signerFromIdentityFile } from "../../cli/client.ts";
-import { generateMnemonic } from "../../server/crypto/derive.ts";
-import { launchBrowser, skipBrowser } from "./browser.ts";
-import { startTestInstance } from "../helpers/instance.ts";
+import { launchBrowser, restoreIdentity, skipBrowser } from "./browser.ts";
+import { newPerson, startTestInstance } from "../helpers/instance.ts";
 
 Deno.test({
   name: "pages fit a 360 px wide screen without scrolling sideways, signed in as the owner",
@@ -17,12 +15,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using instance = await startTestInstance();
-    const mnemonic = generateMnemonic();
-    const owner = new HarmonyClient(
-      instance.origin,
-      await signerFromIdentityFile(await identityFileFromMnemonic(mnemonic)),
-    );
-    await owner.signIn();
+    const { mnemonic, client: owner } = await newPerson(instance);
     await owner.request("POST", "/claim", { token: instance.claimUrl!.split("/claim/")[1] });
     await owner.setProfile("Ada");
     const [general] = await owner.channels();
@@ -32,10 +25,7 @@ Deno.test({
     try {
       browser = await launchBrowser();
       const page = await (await browser.newContext({ viewport: { width: 360, height: 740 } })).newPage();
-      await page.goto(`${instance.origin}/identity?return=/profile`);
-      await page.locator("#restore-words").fill(mnemonic);
-      await page.getByRole("button", { name: "Restore" }).click();
-      await page.waitForURL((url) => url.pathname === "/profile");
+      await restoreIdentity(page, instance.origin, mnemonic, "/profile");
 
       for (
         const path of [

@@ -5,28 +5,9 @@
  * Members who may not pin are not offered the button.
  */
 import assert from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
-import { HarmonyClient, identityFileFromMnemonic, signerFromIdentityFile } from "../../cli/client.ts";
-import { generateMnemonic } from "../../server/crypto/derive.ts";
-import { launchBrowser, skipBrowser } from "../browser/browser.ts";
-import { startTestInstance } from "../helpers/instance.ts";
-
-async function person(origin: string) {
-  const mnemonic = generateMnemonic();
-  const client = new HarmonyClient(
-    origin,
-    await signerFromIdentityFile(await identityFileFromMnemonic(mnemonic)),
-  );
-  await client.signIn();
-  return { mnemonic, client };
-}
-
-async function signIn(page: Page, origin: string, mnemonic: string, returnTo: string): Promise<void> {
-  await page.goto(`${origin}/identity?return=${encodeURIComponent(returnTo)}`);
-  await page.locator("#restore-words").fill(mnemonic);
-  await page.getByRole("button", { name: "Restore" }).click();
-  await page.waitForURL((url) => url.pathname === returnTo);
-}
+import type { Browser } from "playwright-core";
+import { launchBrowser, restoreIdentity, skipBrowser } from "../browser/browser.ts";
+import { newPerson, startTestInstance } from "../helpers/instance.ts";
 
 Deno.test({
   name:
@@ -36,10 +17,10 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using instance = await startTestInstance();
-    const owner = await person(instance.origin);
+    const owner = await newPerson(instance);
     await owner.client.request("POST", "/claim", { token: instance.claimUrl!.split("/claim/")[1] });
     await owner.client.setProfile("Olive");
-    const bob = await person(instance.origin);
+    const bob = await newPerson(instance);
     const invite = await owner.client.request<{ code: string }>("POST", "/invites", { maxUses: 1 });
     await bob.client.request("POST", "/join", { invite: invite.code });
     await bob.client.setProfile("Bob");
@@ -52,8 +33,8 @@ Deno.test({
       browser = await launchBrowser();
       const ownerPage = await (await browser.newContext()).newPage();
       const bobPage = await (await browser.newContext()).newPage();
-      await signIn(ownerPage, instance.origin, owner.mnemonic, path);
-      await signIn(bobPage, instance.origin, bob.mnemonic, path);
+      await restoreIdentity(ownerPage, instance.origin, owner.mnemonic, path);
+      await restoreIdentity(bobPage, instance.origin, bob.mnemonic, path);
       const onOwner = ownerPage.locator(`article.message[data-id="${message.id}"]`);
       const onBob = bobPage.locator(`article.message[data-id="${message.id}"]`);
       await onBob.waitFor();

@@ -1,19 +1,11 @@
 /** The DM flow in real Chromium: A writes to B from B's profile; B's open page shows it live, decrypted. */
 import assert from "node:assert/strict";
-import type { BrowserContext, Page } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
 import { HarmonyClient, identityFileFromMnemonic, signerFromIdentityFile } from "../../cli/client.ts";
 import { generateMnemonic } from "../../server/crypto/derive.ts";
-import { launchBrowser, skipBrowser } from "../browser/browser.ts";
+import { launchBrowser, restoreIdentity, skipBrowser } from "../browser/browser.ts";
 import { startTestInstance } from "../helpers/instance.ts";
 import { http } from "../http/support.ts";
-
-/** Restores an identity from its recovery phrase on the identity page (signs in, lands on `returnTo`). */
-async function restore(page: Page, origin: string, mnemonic: string, returnTo: string): Promise<void> {
-  await page.goto(`${origin}/identity?return=${encodeURIComponent(returnTo)}`);
-  await page.locator("#restore-words").fill(mnemonic);
-  await page.locator("#restore-form button[type=submit]").click();
-  await page.waitForURL((url) => url.pathname === returnTo);
-}
 
 Deno.test({
   name:
@@ -46,8 +38,18 @@ Deno.test({
       contexts.push(adaContext, graceContext);
       const adaPage = await adaContext.newPage();
       const gracePage = await graceContext.newPage();
-      await restore(adaPage, instance.origin, ada.mnemonic, `/members/${encodeURIComponent(grace.did)}`);
-      await restore(gracePage, instance.origin, grace.mnemonic, `/dms/${encodeURIComponent(ada.did)}`);
+      await restoreIdentity(
+        adaPage,
+        instance.origin,
+        ada.mnemonic,
+        `/members/${encodeURIComponent(grace.did)}`,
+      );
+      await restoreIdentity(
+        gracePage,
+        instance.origin,
+        grace.mnemonic,
+        `/dms/${encodeURIComponent(ada.did)}`,
+      );
       await gracePage.locator("#dm-status", { hasText: "End-to-end encrypted." }).waitFor();
 
       // Ada opens the conversation from Grace's profile.

@@ -33,6 +33,19 @@ export async function startTestInstance(env: Record<string, string> = {}): Promi
   };
 }
 
+/** A new identity with its recovery phrase (to restore it in a browser) and a signed-in client. */
+export async function newPerson(
+  instance: { origin: string },
+): Promise<{ mnemonic: string; client: HarmonyClient }> {
+  const mnemonic = generateMnemonic();
+  const client = new HarmonyClient(
+    instance.origin,
+    await signerFromIdentityFile(await identityFileFromMnemonic(mnemonic)),
+  );
+  await client.signIn();
+  return { mnemonic, client };
+}
+
 /** A new identity with a signed-in client. */
 export async function newClient(instance: { origin: string }, signIn = true): Promise<HarmonyClient> {
   const file = await identityFileFromMnemonic(generateMnemonic());
