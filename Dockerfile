@@ -16,7 +16,7 @@ COPY . .
 # Fetch every dependency (npm packages, the libSQL binding, and the bundler
 # the instance uses for its browser script) at build time, so the container
 # starts without network access.
-RUN deno install --entrypoint server/main.ts cli/harmony.ts server/import.ts \
+RUN deno install --entrypoint server/main.ts cli/harmony.ts server/exchange/import.ts \
  && deno eval 'const r = await Deno.bundle({ entrypoints: ["./static/client/main.ts"], platform: "browser", write: false }); if (!r.success) Deno.exit(1);' \
  && mkdir -p /data \
  && chown -R deno:deno /data /app /deno-dir

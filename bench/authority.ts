@@ -6,7 +6,7 @@
  * call) and uncached (every link's signature verified on every call).
  */
 import { authorizationSettings, authorize } from "../server/authority/authorize.ts";
-import { findChannel } from "../server/channels.ts";
+import { findChannel } from "../server/channels/channels.ts";
 import { claimedInstance, memberOf } from "../tests/helpers/instance.ts";
 
 export interface AuthorityBenchRow {

@@ -18,8 +18,8 @@ import { suiteSigner } from "../server/capabilities/signer.ts";
 import { invoke } from "../server/capabilities/zcap.ts";
 import { generateMnemonic } from "../server/crypto/derive.ts";
 import { ed25519Multibase } from "../server/crypto/didkey.ts";
-import { signMessage } from "../server/documents.ts";
-import { opIdOf } from "../server/oplog.ts";
+import { signMessage } from "../server/documents/documents.ts";
+import { opIdOf } from "../server/messages/oplog.ts";
 import { freePort, pool, progress, startServerProcess, summarize } from "./lib.ts";
 
 export interface BridgeBenchOptions {

@@ -5,13 +5,13 @@
  * (reactions, pins, thread summaries, quoted replies) cost to read with
  * 10,000 standing reactions in the channel.
  */
-import { applyBatch, indexRowFrom, opIdOf, type OpSubmission, toView } from "../server/oplog.ts";
-import { signMessage, signReact, signUnreact } from "../server/documents.ts";
+import { applyBatch, indexRowFrom, opIdOf, type OpSubmission, toView } from "../server/messages/oplog.ts";
+import { signMessage, signReact, signUnreact } from "../server/documents/documents.ts";
 import { identityFromSigningSecret } from "../server/crypto/derive.ts";
 import { type KeySigner, signerFromSecret } from "../server/crypto/signer.ts";
 import { openDatabase } from "../db/client.ts";
 import { extrasFor } from "../server/conversation/store.ts";
-import type { MessageView } from "../server/model.ts";
+import type { MessageView } from "../server/shared/model.ts";
 
 export interface ConversationBench {
   reactsPerSecond: number;

@@ -10,7 +10,7 @@
 import { createClient } from "@libsql/client";
 import { HarmonyClient, identityFileFromMnemonic, signerFromIdentityFile } from "../cli/client.ts";
 import { generateMnemonic } from "../server/crypto/derive.ts";
-import { H, RDF } from "../server/vocab.ts";
+import { H, RDF } from "../server/rdf/vocab.ts";
 import { cpuSecondsOf, memoryOf, pool, progress, startServerProcess, summarize } from "./lib.ts";
 
 export interface IngestOptions {
@@ -36,7 +36,7 @@ export interface IngestResult extends IngestOptions {
 }
 
 /**
- * The quads a new plain message has in its channel's graph (server/oplog.ts, messageQuads): rdf:type,
+ * The quads a new plain message has in its channel's graph (server/messages/oplog.ts, messageQuads): rdf:type,
  * as:attributedTo, as:published, harmony:lamport and as:content.
  */
 export const QUADS_PER_MESSAGE = 5;

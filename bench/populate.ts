@@ -3,11 +3,11 @@
  * of 1,000 members and 10 public channels of 100,000 messages each, 1,000,000
  * messages in all, written straight into the tables with SQL.
  *
- * Every message has the rows `postMessage` (server/messages.ts) writes: seven
+ * Every message has the rows `postMessage` (server/messages/messages.ts) writes: seven
  * quads in the channel's graph (type, channel, attributedTo, content,
  * published, lamport, proof) and one message_index row. Channels, members
  * and profiles are quads in the community and profiles graphs, as
- * server/community.ts, channels.ts, members.ts and profiles.ts write them.
+ * server/community/community.ts, channels.ts, members.ts and profiles.ts write them.
  * The proofs have the real shape and size but are not valid signatures:
  * nothing on the read path verifies them, and signing a million messages
  * would dominate the build time.
@@ -23,9 +23,9 @@ import { openDatabase } from "../db/client.ts";
 import { XSD_BOOLEAN, XSD_DATETIME, XSD_INTEGER } from "../db/terms.ts";
 import { didFromPublicKey } from "../server/crypto/didkey.ts";
 import { generateMnemonic } from "../server/crypto/derive.ts";
-import { shortId } from "../server/ids.ts";
-import { Iris } from "../server/iris.ts";
-import { AS, H, HARMONY_CONTEXT_URL, RDF, RDF_JSON } from "../server/vocab.ts";
+import { shortId } from "../server/shared/ids.ts";
+import { Iris } from "../server/rdf/iris.ts";
+import { AS, H, HARMONY_CONTEXT_URL, RDF, RDF_JSON } from "../server/rdf/vocab.ts";
 import { progress, repoRoot } from "./lib.ts";
 
 /** Bump when the generated data changes shape. */

@@ -12,10 +12,10 @@
  */
 import { HarmonyClient, signerFromIdentityFile } from "../cli/client.ts";
 import { createApp } from "../server/app.tsx";
-import { loadAssets } from "../server/assets.ts";
+import { loadAssets } from "../server/http/assets.ts";
 import { loadConfig } from "../server/config.ts";
 import { startInstance } from "../server/instance.ts";
-import { encodeCursor } from "../server/messages.ts";
+import { encodeCursor } from "../server/messages/messages.ts";
 import { progress, summarize } from "./lib.ts";
 import type { RenderDatabase } from "./populate.ts";
 

@@ -108,8 +108,8 @@ ${f(m.serverRssAfterMiB, 0)} MiB.
 
 **How the write path keeps up.** The main thread verifies each message's signature (WebCrypto
 Ed25519) and checks the author's capability to post, then hands the operation to the operation
-writer (server/opWriter.ts). Under load the writer runs on a worker thread with its own connection
-(server/opWorker.ts): it takes every operation waiting, folds the whole group into the log with one
+writer (server/messages/opWriter.ts). Under load the writer runs on a worker thread with its own connection
+(server/messages/opWorker.ts): it takes every operation waiting, folds the whole group into the log with one
 multi-row \`INSERT\` per table and the channel counters read once per channel per group, commits
 durably, and only then are the requests answered. Request handling and Ed25519 verification use
 one core, the writes the other. The worker's connection keeps its prepared statements
@@ -190,7 +190,7 @@ writing this benchmark).
 query, \`SELECT max(lamport), max(revision) … WHERE channel = ?\`, SQLite cannot use its min/max
 shortcut and reads every row of the channel: ${f(r.render.counters.combinedMs)} ms on a channel of ${
       n0(r.render.counters.channelMessages)
-    } messages, per post. As two single-aggregate queries (what server/messages.ts now does) it takes ${
+    } messages, per post. As two single-aggregate queries (what server/messages/messages.ts now does) it takes ${
       f(r.render.counters.separateMs, 3)
     } ms.`);
   }
@@ -239,7 +239,7 @@ federates (federation/gate.ts; Fedify and its vocabulary were about 40 MiB); the
 opened 20 connections, each with its own page cache and schema, and the instance now holds 3 (see
 ARCHITECTURE.md, "Connections to the database"); \`--no-code-cache\` saved about 4 MiB; and the browser
 script is served from the committed static/app.js instead of being bundled in the server process at start-up
-(server/assets.ts), which left the bundler's code and state resident: about 5 MiB (108.9 → 103.5 MiB, one
+(server/http/assets.ts), which left the bundler's code and state resident: about 5 MiB (108.9 → 103.5 MiB, one
 run each). Measured and not enough on their own: V8's \`--single-threaded-gc\` (about 2.5 MiB, fewer threads) and
 calling glibc's \`malloc_trim(0)\` once idle (nothing measurable: of the 31 MB glibc holds, 18.6 MB is in
 use, and the free part is mostly not resident); about 10 MiB of the anonymous part is glibc's main arena
@@ -255,7 +255,7 @@ With the libraries on the main thread the figure was 103.4 MiB; loaded there onl
 in the worker, 92–94 MiB when V8 returned the stopped worker's pages and about 111 MiB in about half the runs
 when it did not (V8 parks them in a process-wide pool released by a task an idle event loop may never run,
 hence \`--no-memory-pool-share-memory-on-teardown\`). The instance also runs V8's memory-reducing collection
-once after 30 s without a request (server/idleMemory.ts): five runs each, 92.0–93.8 MiB with it,
+once after 30 s without a request (server/http/idleMemory.ts): five runs each, 92.0–93.8 MiB with it,
 91.9–95.5 MiB without. On the large database
 the instance sits higher right after serving: loading the community snapshot (1,000 members and their
 profiles) passes many short-lived rows through drizzle, and V8 keeps the pages it grew into until the

@@ -32,14 +32,14 @@ import type { Client } from "@libsql/client";
 import { connect, type Db } from "../db/client.ts";
 import { XSD_DATETIME } from "../db/terms.ts";
 import { createApp } from "../server/app.tsx";
-import { loadAssets } from "../server/assets.ts";
+import { loadAssets } from "../server/http/assets.ts";
 import { loadConfig } from "../server/config.ts";
 import { generateMnemonic } from "../server/crypto/derive.ts";
 import { startInstance } from "../server/instance.ts";
-import type { Actor } from "../server/model.ts";
+import type { Actor } from "../server/shared/model.ts";
 import { rebuildSearchIndex } from "../server/search/rebuild.ts";
 import { search } from "../server/search/search.ts";
-import { AS, H, HARMONY_CONTEXT_URL, RDF, RDF_JSON } from "../server/vocab.ts";
+import { AS, H, HARMONY_CONTEXT_URL, RDF, RDF_JSON } from "../server/rdf/vocab.ts";
 import { type Machine, machine, progress, repoRoot, summarize } from "./lib.ts";
 
 const GENERATOR_VERSION = 1;
@@ -266,7 +266,7 @@ async function buildSearchDatabase(building: string, options: SearchBuildOptions
         const visibility = n >= options.publicChannels ? "members" : "public";
         await call("POST", "/channels", { name: `channel-${n}`, visibility }, session.token);
       }
-      // Profiles (as server/profiles.ts writes them), so from: finds members by name.
+      // Profiles (as server/community/profiles.ts writes them), so from: finds members by name.
       const g = instance.harmony.iris.profiles;
       const dids = Array.from(
         { length: options.members },

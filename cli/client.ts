@@ -16,9 +16,9 @@ import {
   signReact,
   signUnreact,
   signUpdate,
-} from "../server/documents.ts";
-import type { MessageOptions } from "../server/documents.ts";
-import type { Attachment, SignedAction } from "../server/signed.ts";
+} from "../server/documents/documents.ts";
+import type { MessageOptions } from "../server/documents/documents.ts";
+import type { Attachment, SignedAction } from "../server/documents/signed.ts";
 import type { AuditEntry } from "../server/audit/chain.ts";
 import { type Verification, verifyEntries } from "../server/audit/verify.ts";
 import { signCredentialPresentation } from "../server/credentials/presentation.ts";

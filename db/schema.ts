@@ -377,7 +377,7 @@ export const threadReads = sqliteTable(
  * (db/migrations/0007_search_fts.sql). `key` is the index's rowid: the
  * message's published time in milliseconds times 1,024, plus a counter
  * among messages of the same millisecond, so newest-first is rowid order
- * and dates are rowid ranges. Derived: rebuilt by server/indexes.ts.
+ * and dates are rowid ranges. Derived: rebuilt by server/exchange/indexes.ts.
  */
 export const searchDocs = sqliteTable("search_docs", {
   key: integer("key").primaryKey(),

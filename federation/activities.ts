@@ -29,10 +29,10 @@ import {
 import { eq } from "drizzle-orm";
 import { messageIndex, opLog } from "../db/schema.ts";
 import type { Harmony } from "../server/harmony.ts";
-import type { ChannelInfo, FollowerInfo, MessageView } from "../server/model.ts";
-import { type IndexRow, toView } from "../server/oplog.ts";
-import type { RemoteOpDocument } from "../server/remoteMessages.ts";
-import type { SignedDelete, SignedReact, SignedUnreact } from "../server/signed.ts";
+import type { ChannelInfo, FollowerInfo, MessageView } from "../server/shared/model.ts";
+import { type IndexRow, toView } from "../server/messages/oplog.ts";
+import type { RemoteOpDocument } from "../server/replication/remoteMessages.ts";
+import type { SignedDelete, SignedReact, SignedUnreact } from "../server/documents/signed.ts";
 import { DEFAULT_REACTION } from "../server/conversation/model.ts";
 import { renderMarkdown } from "../views/markdown.ts";
 import { renderMentions } from "../views/mentions.ts";

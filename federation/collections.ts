@@ -7,7 +7,7 @@
 import { Group, type Recipient } from "@fedify/vocab";
 import { and, count, desc, eq, lt } from "drizzle-orm";
 import { messageIndex, opLog } from "../db/schema.ts";
-import { acceptedFollowers } from "../server/followers.ts";
+import { acceptedFollowers } from "../server/replication/followers.ts";
 import type { Harmony } from "../server/harmony.ts";
 import type { Announce } from "@fedify/vocab";
 import { announceOf } from "./activities.ts";

@@ -19,7 +19,7 @@
 import type { MiddlewareHandler } from "hono";
 import { type DmTransport, setDmTransport } from "../server/dms/service.ts";
 import type { Harmony } from "../server/harmony.ts";
-import type { AppEnv } from "../server/routes/env.ts";
+import type { AppEnv } from "../server/http/env.ts";
 import type { FederationLayer } from "./index.ts";
 
 export interface FederationGate {

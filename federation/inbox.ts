@@ -5,13 +5,13 @@
  * wrong, and checks the signer owns the activity's actor; only then, from
  * the queue, are these listeners called.
  *
- * - Follow of a channel: recorded and decided by server/followers.ts
+ * - Follow of a channel: recorded and decided by server/replication/followers.ts
  *   (accepted, pending an admin, or rejected for a members-only channel);
  *   the answer is sent by outbound.ts.
  * - Undo(Follow): unfollows.
  * - Create(Note) in reply to a channel's message, or addressed to a
  *   channel: enters the channel if its owner opened it to fediverse replies
- *   (server/remoteMessages.ts); otherwise nothing happens.
+ *   (server/replication/remoteMessages.ts); otherwise nothing happens.
  * - Update(Note) / Delete(Note) by the author of such a message: edits or
  *   deletes it. Delete of an actor: it follows nothing any more.
  */
@@ -30,16 +30,16 @@ import {
 } from "@fedify/vocab";
 import { eq } from "drizzle-orm";
 import { messageIndex } from "../db/schema.ts";
-import { HarmonyError } from "../server/errors.ts";
-import { forgetFollowerActor, requestFollow, undoFollow } from "../server/followers.ts";
+import { HarmonyError } from "../server/shared/errors.ts";
+import { forgetFollowerActor, requestFollow, undoFollow } from "../server/replication/followers.ts";
 import type { Harmony } from "../server/harmony.ts";
-import type { ChannelInfo } from "../server/model.ts";
+import type { ChannelInfo } from "../server/shared/model.ts";
 import {
   receiveRemoteDeletion,
   receiveRemoteEdit,
   receiveRemotePost,
   rememberRemoteActor,
-} from "../server/remoteMessages.ts";
+} from "../server/replication/remoteMessages.ts";
 import type { HarmonyFederation } from "./federation.ts";
 import { cleanSource, htmlToMarkdown } from "./html.ts";
 import { softwareOf } from "./software.ts";

@@ -7,7 +7,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { DmTransport } from "../server/dms/service.ts";
 import type { Harmony } from "../server/harmony.ts";
-import type { AppEnv } from "../server/routes/env.ts";
+import type { AppEnv } from "../server/http/env.ts";
 import { registerActors } from "./actors.ts";
 import { createBridgeLayer } from "./bridge/index.ts";
 import { registerCollections } from "./collections.ts";

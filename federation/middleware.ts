@@ -8,7 +8,7 @@ import type { MiddlewareHandler } from "hono";
 import { eq } from "drizzle-orm";
 import { messageIndex } from "../db/schema.ts";
 import type { Harmony } from "../server/harmony.ts";
-import type { AppEnv } from "../server/routes/env.ts";
+import type { AppEnv } from "../server/http/env.ts";
 import { channelOf, knownMember } from "./actors.ts";
 import type { HarmonyFederation } from "./federation.ts";
 import { INSTANCE } from "./uris.ts";

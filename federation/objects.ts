@@ -19,9 +19,9 @@ import {
 } from "@fedify/vocab";
 import { eq } from "drizzle-orm";
 import { messageIndex } from "../db/schema.ts";
-import { followerByAnswer } from "../server/followers.ts";
+import { followerByAnswer } from "../server/replication/followers.ts";
 import type { Harmony } from "../server/harmony.ts";
-import { toView } from "../server/oplog.ts";
+import { toView } from "../server/messages/oplog.ts";
 import { activityOf, announceOf, answerOf, noteOf, opById, publicChannel } from "./activities.ts";
 import type { HarmonyFederation } from "./federation.ts";
 import { paths } from "./uris.ts";

@@ -8,7 +8,7 @@
  *   Fedify (which signs it and persists one job per receiving server in
  *   the queue), and only then moves the cursor. A crash in between sends
  *   the same Announce again, with the same id, which receivers drop.
- * - Follow answers: decisions marked "answer due" (server/followers.ts)
+ * - Follow answers: decisions marked "answer due" (server/replication/followers.ts)
  *   are handed to the queue as Accept or Reject, then unmarked.
  *
  * Per follower, the Announce takes the shape its server understands
@@ -18,9 +18,9 @@
 import type { Recipient } from "@fedify/vocab";
 import { asc, eq, gt, max } from "drizzle-orm";
 import { deliveryCursors, opLog } from "../db/schema.ts";
-import { acceptedFollowers, answerQueued, dueAnswers } from "../server/followers.ts";
+import { acceptedFollowers, answerQueued, dueAnswers } from "../server/replication/followers.ts";
 import type { Harmony } from "../server/harmony.ts";
-import type { FollowerInfo } from "../server/model.ts";
+import type { FollowerInfo } from "../server/shared/model.ts";
 import { announceOf, answerOf, type OpRow, publicChannel, shapeFor } from "./activities.ts";
 import type { HarmonyFederation } from "./federation.ts";
 import { kindOf } from "./software.ts";

@@ -1,14 +1,14 @@
 import { Hono } from "hono";
 import type { Context, MiddlewareHandler } from "hono";
-import { HarmonyError } from "./errors.ts";
+import { HarmonyError } from "./shared/errors.ts";
 import type { Harmony } from "./harmony.ts";
-import { apiRoutes } from "./routes/api.ts";
-import type { AppEnv } from "./routes/env.ts";
-import { csrf, identify } from "./routes/middleware.ts";
-import { webRoutes } from "./routes/web.tsx";
-import { harmonyContext, harmonyCredentialsContext } from "./vocab.ts";
+import { apiRoutes } from "./http/api.ts";
+import type { AppEnv } from "./http/env.ts";
+import { csrf, identify } from "./http/middleware.ts";
+import { webRoutes } from "./http/web.tsx";
+import { harmonyContext, harmonyCredentialsContext } from "./rdf/vocab.ts";
 import { publishedStatusList } from "./credentials/mod.ts";
-import type { Asset } from "./assets.ts";
+import type { Asset } from "./http/assets.ts";
 import { ErrorPage } from "../views/pages.tsx";
 import { refuseBanned } from "./moderation/guard.ts";
 

@@ -1,9 +1,9 @@
 import type { Database, Tx } from "../db/client.ts";
 import type { Config } from "./config.ts";
-import { EventHub } from "./events.ts";
-import { Iris } from "./iris.ts";
-import { loadSnapshot, type Snapshot } from "./snapshot.ts";
-import { OpWriter } from "./opWriter.ts";
+import { EventHub } from "./shared/events.ts";
+import { Iris } from "./rdf/iris.ts";
+import { loadSnapshot, type Snapshot } from "./community/snapshot.ts";
+import { OpWriter } from "./messages/opWriter.ts";
 import { localProofs, type Proofs } from "./proofs/mod.ts";
 
 /**

@@ -1,7 +1,7 @@
 import { openDatabase } from "../db/client.ts";
 import { createApp } from "./app.tsx";
-import { loadAssets } from "./assets.ts";
-import { bootstrap, claimUrl } from "./community.ts";
+import { loadAssets } from "./http/assets.ts";
+import { bootstrap, claimUrl } from "./community/community.ts";
 import type { Config } from "./config.ts";
 import { Harmony } from "./harmony.ts";
 import { type RecoveryService, startRecoveryService } from "./recovery/scheduler.ts";
@@ -9,7 +9,7 @@ import { type FilesService, startFilesService } from "./files/files.ts";
 import { type FederationGate, federationGate } from "../federation/gate.ts";
 import { attentionOf } from "./attention/live.ts";
 import { ProofWorker } from "./proofs/mod.ts";
-import { idleReclaimer } from "./idleMemory.ts";
+import { idleReclaimer } from "./http/idleMemory.ts";
 
 export interface RunningInstance {
   harmony: Harmony;

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { HarmonyClient, identityFileFromMnemonic, signerFromIdentityFile } from "../cli/client.ts";
 import { verify } from "../server/crypto/dataIntegrity.ts";
-import { verifySigned } from "../server/signed.ts";
+import { verifySigned } from "../server/documents/signed.ts";
 import { startTestInstance } from "./helpers/instance.ts";
 import { type CliRun as Run, harmonyProcess as harmony } from "./helpers/cli.ts";
 

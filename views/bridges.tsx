@@ -1,6 +1,6 @@
-import type { ChannelInfo } from "../server/model.ts";
+import type { ChannelInfo } from "../server/shared/model.ts";
 
-/** What the bridges section shows (plain data; see server/bridges.ts). */
+/** What the bridges section shows (plain data; see server/replication/bridges.ts). */
 export interface BridgesData {
   channels: ChannelInfo[];
   grants: Array<

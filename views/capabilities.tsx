@@ -1,4 +1,4 @@
-import type { ChannelInfo } from "../server/model.ts";
+import type { ChannelInfo } from "../server/shared/model.ts";
 
 /** A capability as the pages show it (plain data; see server/authority/report.ts). */
 export interface CapabilityView {

@@ -1,6 +1,6 @@
 import { raw } from "hono/html";
-import type { MemberListing } from "../server/members.ts";
-import type { ChannelInfo, CommunityInfo, MessageView, ProfileInfo } from "../server/model.ts";
+import type { MemberListing } from "../server/community/members.ts";
+import type { ChannelInfo, CommunityInfo, MessageView, ProfileInfo } from "../server/shared/model.ts";
 import { Page } from "./layout.tsx";
 import { Avatar, displayName, MessageItem, type Viewer } from "./parts.tsx";
 import { JoinByCredential } from "./credentials.tsx";
@@ -131,7 +131,7 @@ const PRESENCE = "\u0001";
 /**
  * Each member's row, rendered once per listing entry and kept: the entries
  * are shared by every page while the community's members and profiles are
- * unchanged (server/members.ts), and only the presence differs per page.
+ * unchanged (server/community/members.ts), and only the presence differs per page.
  */
 const memberRows = new WeakMap<MemberListing, string[]>();
 

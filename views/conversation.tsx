@@ -10,7 +10,7 @@ import type {
   ReplyQuote,
   ThreadSummary,
 } from "../server/conversation/model.ts";
-import type { MessageView, ProfileInfo } from "../server/model.ts";
+import type { MessageView, ProfileInfo } from "../server/shared/model.ts";
 import { displayName, type Viewer } from "./parts.tsx";
 
 /** The channel id in a channel IRI (`{origin}/channels/{id}`). */

@@ -1,6 +1,6 @@
 /** The thread list and the pinned messages of a channel (server/conversation/routes.tsx). */
 import type { PinnedMessage, ThreadListing } from "../server/conversation/conversation.ts";
-import type { ChannelInfo, ProfileInfo } from "../server/model.ts";
+import type { ChannelInfo, ProfileInfo } from "../server/shared/model.ts";
 import { MessageLine, threadPathOf } from "./conversation.tsx";
 import { Page } from "./layout.tsx";
 import { displayName } from "./parts.tsx";

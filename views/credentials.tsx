@@ -4,7 +4,7 @@
  * community that admits by credential (the browser signs the presentation:
  * static/client/credentials.ts).
  */
-import type { AdmissionPolicy, CommunityInfo } from "../server/model.ts";
+import type { AdmissionPolicy, CommunityInfo } from "../server/shared/model.ts";
 
 /** What the profile page shows of a credential. */
 export interface CredentialView {

@@ -1,6 +1,6 @@
 /** Files in messages (images inline, other files as cards) and the file limits in the settings. */
-import type { MessageView } from "../server/model.ts";
-import type { Attachment } from "../server/signed.ts";
+import type { MessageView } from "../server/shared/model.ts";
+import type { Attachment } from "../server/documents/signed.ts";
 
 /** Raster images a page shows inline (the same set the download route serves inline). */
 const INLINE_IMAGES = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);

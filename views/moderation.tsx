@@ -4,7 +4,7 @@
  * log every member can read. Every action form is signed in the browser
  * (static/client/moderation.ts) before it is sent.
  */
-import type { Role } from "../server/model.ts";
+import type { Role } from "../server/shared/model.ts";
 import { Page } from "./layout.tsx";
 
 export interface ModerationSettingsView {

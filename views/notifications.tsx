@@ -1,7 +1,7 @@
 /** The notification bell, its list of mentions, and unread badges (server/attention). */
 import { raw } from "hono/html";
 import type { Notification } from "../server/attention/reads.ts";
-import type { ProfileInfo } from "../server/model.ts";
+import type { ProfileInfo } from "../server/shared/model.ts";
 import { Page } from "./layout.tsx";
 import { renderMarkdown } from "./markdown.ts";
 import { type MentionNames, renderMentions } from "./mentions.ts";

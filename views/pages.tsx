@@ -5,7 +5,7 @@ import type {
   MemberInfo,
   ProfileInfo,
   Role,
-} from "../server/model.ts";
+} from "../server/shared/model.ts";
 import { Notice, Page } from "./layout.tsx";
 import { Avatar, displayName } from "./parts.tsx";
 import { AddDeviceSection, type RecoveryPanelData, RecoverySection } from "./recovery.tsx";

@@ -1,7 +1,7 @@
 import { raw } from "hono/html";
 import { renderMarkdown } from "./markdown.ts";
 import { type MentionNames, renderMentions } from "./mentions.ts";
-import type { MessageView, ProfileInfo, Role } from "../server/model.ts";
+import type { MessageView, ProfileInfo, Role } from "../server/shared/model.ts";
 import { Attachments } from "./files.tsx";
 import type { MessageExtras } from "../server/conversation/model.ts";
 import { channelIdOf, ConversationActions, MessageConversation, ReplyQuoteLink } from "./conversation.tsx";

@@ -1,4 +1,4 @@
-import type { Role } from "../server/model.ts";
+import type { Role } from "../server/shared/model.ts";
 
 /** The roles section of the settings page (plain data; see server/authority/). */
 export interface RolesData {

@@ -1,6 +1,6 @@
 /** Search: the box in the chat header, the results page and its htmx fragments (server/search/). */
 import { raw } from "hono/html";
-import type { ChannelInfo, CommunityInfo, ProfileInfo } from "../server/model.ts";
+import type { ChannelInfo, CommunityInfo, ProfileInfo } from "../server/shared/model.ts";
 import type { SearchHit } from "../server/search/search.ts";
 import { Page } from "./layout.tsx";
 import { Avatar, displayName, type Viewer } from "./parts.tsx";

@@ -1,5 +1,5 @@
-import type { MemberListing } from "../server/members.ts";
-import type { ChannelInfo, CommunityInfo, FollowerInfo, InviteInfo, Role } from "../server/model.ts";
+import type { MemberListing } from "../server/community/members.ts";
+import type { ChannelInfo, CommunityInfo, FollowerInfo, InviteInfo, Role } from "../server/shared/model.ts";
 import { Page } from "./layout.tsx";
 import { type BridgesData, BridgesSection } from "./bridges.tsx";
 import { type RolesData, RolesSection } from "./roles.tsx";

@@ -1,6 +1,6 @@
 /** `harmony upload`: files for messages (docs/cli.md); `harmony post --file` attaches them. */
 import type { HarmonyClient } from "../client.ts";
-import type { Attachment } from "../../server/signed.ts";
+import type { Attachment } from "../../server/documents/signed.ts";
 import { CliError, stringOption, UsageError } from "./args.ts";
 import type { Command } from "./command.ts";
 

@@ -6,7 +6,7 @@ import {
   signRecoveryCancel,
   signRecoveryRequest,
   signRecoverySetup,
-} from "../../server/documents.ts";
+} from "../../server/documents/documents.ts";
 import type { RecoveryOverview, RecoveryRequestView } from "../../server/recovery/recovery.ts";
 import { integerOption, stringOption, UsageError } from "./args.ts";
 import { parseDuration } from "./bridges.ts";

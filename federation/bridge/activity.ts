@@ -5,9 +5,9 @@
  * number, Lamport time); the sending channel actor adds a capability
  * invocation proof.
  */
-import type { Envelope, OpDocument } from "../../server/oplog.ts";
-import { HARMONY_CONTEXT_URL } from "../../server/vocab.ts";
-import type { VersionVector } from "../../server/replication.ts";
+import type { Envelope, OpDocument } from "../../server/messages/oplog.ts";
+import { HARMONY_CONTEXT_URL } from "../../server/rdf/vocab.ts";
+import type { VersionVector } from "../../server/replication/sync.ts";
 
 export const BRIDGE_CONTEXT = [
   "https://www.w3.org/ns/activitystreams",

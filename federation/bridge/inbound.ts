@@ -10,18 +10,18 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { lt } from "drizzle-orm";
 import { seenInvocations } from "../../db/schema.ts";
-import { bridgeState, chainRevoked } from "../../server/bridges.ts";
-import { findChannel } from "../../server/channels.ts";
+import { bridgeState, chainRevoked } from "../../server/replication/bridges.ts";
+import { findChannel } from "../../server/channels/channels.ts";
 import { communityKey } from "../../server/capabilities/communityKey.ts";
 import { verifyInvocation } from "../../server/capabilities/zcap.ts";
-import { HarmonyError } from "../../server/errors.ts";
+import { HarmonyError } from "../../server/shared/errors.ts";
 import type { Harmony } from "../../server/harmony.ts";
-import type { ChannelInfo } from "../../server/model.ts";
-import { actorOf, type Envelope, type OpDocument, opIdOf } from "../../server/oplog.ts";
+import type { ChannelInfo } from "../../server/shared/model.ts";
+import { actorOf, type Envelope, type OpDocument, opIdOf } from "../../server/messages/oplog.ts";
 import { isBanned } from "../../server/moderation/guard.ts";
-import { opsSince, versionVector } from "../../server/replication.ts";
-import { verifySigned } from "../../server/signed.ts";
-import type { AppEnv } from "../../server/routes/env.ts";
+import { opsSince, versionVector } from "../../server/replication/sync.ts";
+import { verifySigned } from "../../server/documents/signed.ts";
+import type { AppEnv } from "../../server/http/env.ts";
 import { actionOf, kindOfActivityType } from "./activity.ts";
 import type { PeerKeys } from "./peers.ts";
 

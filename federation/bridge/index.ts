@@ -4,7 +4,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import type { Harmony } from "../../server/harmony.ts";
-import type { AppEnv } from "../../server/routes/env.ts";
+import type { AppEnv } from "../../server/http/env.ts";
 import { bridgeInbox } from "./inbound.ts";
 import { BridgeDeliveries } from "./outbound.ts";
 import { PeerKeys } from "./peers.ts";

@@ -14,13 +14,13 @@
  */
 import { and, asc, eq, gt, inArray, ne } from "drizzle-orm";
 import { deliveryCursors, opLog } from "../../db/schema.ts";
-import { bridgeState, type Link } from "../../server/bridges.ts";
+import { bridgeState, type Link } from "../../server/replication/bridges.ts";
 import { invoke } from "../../server/capabilities/zcap.ts";
 import type { Harmony } from "../../server/harmony.ts";
-import { actorOf, isRedacted, type OpDocument, opIdOf } from "../../server/oplog.ts";
+import { actorOf, isRedacted, type OpDocument, opIdOf } from "../../server/messages/oplog.ts";
 import { isBanned } from "../../server/moderation/guard.ts";
-import { REPLICATED_KINDS, versionVector } from "../../server/replication.ts";
-import { verifySigned } from "../../server/signed.ts";
+import { REPLICATED_KINDS, versionVector } from "../../server/replication/sync.ts";
+import { verifySigned } from "../../server/documents/signed.ts";
 import {
   actionOf,
   activityTypeOf,

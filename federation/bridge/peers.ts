@@ -6,7 +6,7 @@
  * is not found (a peer may have rotated it).
  */
 import type { Harmony } from "../../server/harmony.ts";
-import { bridgeState } from "../../server/bridges.ts";
+import { bridgeState } from "../../server/replication/bridges.ts";
 import { checkFetchAddress } from "../../server/net/address.ts";
 
 export interface ControllerView {

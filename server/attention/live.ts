@@ -17,11 +17,11 @@
  * mark state dirty and a timer flushes one event per channel (typing) or
  * one for the community (presence) every `coalesceMs`.
  */
-import { listChannels } from "../channels.ts";
-import type { ChannelEvent } from "../events.ts";
+import { listChannels } from "../channels/channels.ts";
+import type { ChannelEvent } from "../shared/events.ts";
 import type { Harmony } from "../harmony.ts";
-import type { Actor } from "../model.ts";
-import { shortDid } from "../members.ts";
+import type { Actor } from "../shared/model.ts";
+import { shortDid } from "../community/members.ts";
 
 export type Status = "online" | "idle" | "offline";
 

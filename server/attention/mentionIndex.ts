@@ -2,15 +2,15 @@
  * The derived `mentions` table: written by applyBatch (oplog.ts) in the same
  * transaction as the messages it changes (so on the writer worker too: this
  * module imports nothing but SQL helpers), and rebuilt from the
- * `harmony:mentions` quads (server/indexes.ts).
+ * `harmony:mentions` quads (server/exchange/indexes.ts).
  */
 import { sql as dsql } from "drizzle-orm";
 import type { Queryable } from "../../db/client.ts";
 import type { SqlTransaction } from "../../db/sql.ts";
 import { quadRow } from "../../db/quadRow.ts";
 import { iri, quad } from "../../db/terms.ts";
-import type { IndexRow, OpSubmission } from "../oplog.ts";
-import { H } from "../vocab.ts";
+import type { IndexRow, OpSubmission } from "../messages/oplog.ts";
+import { H } from "../rdf/vocab.ts";
 
 /** The mentions a signed document carries (a redacted or fediverse one carries none). */
 function mentionsOf(doc: unknown): string[] {

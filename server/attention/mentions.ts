@@ -4,10 +4,10 @@
  * against, and the roles a member holds. The derived table is in
  * mentionIndex.ts (it runs in the writer worker).
  */
-import { invalid } from "../errors.ts";
+import { invalid } from "../shared/errors.ts";
 import type { Harmony } from "../harmony.ts";
 import { authorityState } from "../authority/store.ts";
-import { shortDid } from "../members.ts";
+import { shortDid } from "../community/members.ts";
 import type { MentionNames } from "../../views/mentions.ts";
 import { MAX_MENTIONS, type MentionDirectory, mentionTargets } from "./mentionText.ts";
 

@@ -9,11 +9,11 @@
  * is unread when its message is unread and it was not marked read on its own
  * (`mention_reads`).
  */
-import { listChannels } from "../channels.ts";
-import { invalid, unauthorized } from "../errors.ts";
+import { listChannels } from "../channels/channels.ts";
+import { invalid, unauthorized } from "../shared/errors.ts";
 import type { Harmony } from "../harmony.ts";
-import type { Actor, ChannelInfo } from "../model.ts";
-import { requireRead } from "../permissions.ts";
+import type { Actor, ChannelInfo } from "../shared/model.ts";
+import { requireRead } from "../community/permissions.ts";
 import { rolesOf } from "./mentions.ts";
 
 /** Counts stop here: the sidebar shows "99+". */

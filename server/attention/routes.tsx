@@ -1,17 +1,17 @@
 /**
  * Attention endpoints (docs/api.md "Mentions, notifications, unread,
  * typing and presence"): the JSON API under /api and the htmx fragments
- * of the bell, mounted by server/routes/api.ts and web.tsx.
+ * of the bell, mounted by server/http/api.ts and web.tsx.
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { findChannel } from "../channels.ts";
-import { HarmonyError, invalid, unauthorized } from "../errors.ts";
+import { findChannel } from "../channels/channels.ts";
+import { HarmonyError, invalid, unauthorized } from "../shared/errors.ts";
 import type { Harmony } from "../harmony.ts";
-import type { Actor, ChannelInfo } from "../model.ts";
-import { memberOf } from "../permissions.ts";
+import type { Actor, ChannelInfo } from "../shared/model.ts";
+import { memberOf } from "../community/permissions.ts";
 import { authorize } from "../authority/authorize.ts";
-import type { AppEnv } from "../routes/env.ts";
+import type { AppEnv } from "../http/env.ts";
 import { NotificationList, NotificationsPage, type PageAttention } from "../../views/notifications.tsx";
 import { attentionOf } from "./live.ts";
 import { mentionDirectory, mentionNames } from "./mentions.ts";

@@ -1,7 +1,7 @@
 /**
  * The audit log's hash chain: appending an entry inside an open write
  * transaction, and the entry's hash. Plain SQL and no Harmony object, so
- * the writer worker (server/opWorker.ts) appends the entries of message
+ * the writer worker (server/messages/opWorker.ts) appends the entries of message
  * deletions in the same transaction as the deletion itself.
  *
  * An entry is { seq, action, target, actor, capability, at, prevHash,
@@ -17,9 +17,9 @@ import { quadRow } from "../../db/quadRow.ts";
 import type { SqlTransaction } from "../../db/sql.ts";
 import { dateTime, integer, iri, literal, type Quad, quad } from "../../db/terms.ts";
 import { canonicalize } from "../crypto/jcs.ts";
-import { HarmonyError } from "../errors.ts";
-import { sha256Hex } from "../ids.ts";
-import { RDF, RDF_JSON } from "../vocab.ts";
+import { HarmonyError } from "../shared/errors.ts";
+import { sha256Hex } from "../shared/ids.ts";
+import { RDF, RDF_JSON } from "../rdf/vocab.ts";
 import { A } from "./vocab.ts";
 
 /** The "previous hash" of the first entry. */

@@ -12,12 +12,12 @@ import { sqlOver, type SqlTransaction } from "../../db/sql.ts";
 import { allowed } from "../authority/authorize.ts";
 import { communityKey } from "../capabilities/communityKey.ts";
 import { canonicalize } from "../crypto/jcs.ts";
-import { signAction } from "../documents.ts";
-import { forbidden, invalid, unauthorized } from "../errors.ts";
+import { signAction } from "../documents/documents.ts";
+import { forbidden, invalid, unauthorized } from "../shared/errors.ts";
 import type { Harmony } from "../harmony.ts";
-import type { Actor } from "../model.ts";
-import { checkClock, type SignedAction, verifySigned } from "../signed.ts";
-import { RDF } from "../vocab.ts";
+import type { Actor } from "../shared/model.ts";
+import { checkClock, type SignedAction, verifySigned } from "../documents/signed.ts";
+import { RDF } from "../rdf/vocab.ts";
 import {
   appendEntry,
   type AuditDraft,
@@ -241,7 +241,7 @@ export async function verifyLog(h: Harmony): Promise<Verification> {
 
 /**
  * Rebuilds audit_log from the entries' quads (after an import; see
- * server/indexes.ts). Entries are taken as the quads say: verification
+ * server/exchange/indexes.ts). Entries are taken as the quads say: verification
  * then tells whether they still chain.
  */
 export async function rebuildAuditLog(q: Queryable): Promise<number> {

@@ -6,7 +6,7 @@
  */
 import { canonicalize } from "../crypto/jcs.ts";
 import { verify } from "../crypto/dataIntegrity.ts";
-import { verifySigned } from "../signed.ts";
+import { verifySigned } from "../documents/signed.ts";
 import { type AuditEntry, entryHash, GENESIS } from "./chain.ts";
 
 export interface VerifyContext {

@@ -3,7 +3,7 @@
  * {origin}/audit, one subject per entry, in the Harmony namespace.
  */
 import { iri, type NamedNode } from "../../db/terms.ts";
-import { AS_NS, HARMONY_NS } from "../vocab.ts";
+import { AS_NS, HARMONY_NS } from "../rdf/vocab.ts";
 
 const h = (term: string): NamedNode => iri(HARMONY_NS + term);
 

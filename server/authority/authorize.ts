@@ -10,9 +10,9 @@
  * call, so a revocation takes effect at once.
  */
 import { communityKey } from "../capabilities/communityKey.ts";
-import { forbidden, unauthorized } from "../errors.ts";
+import { forbidden, unauthorized } from "../shared/errors.ts";
 import type { Harmony } from "../harmony.ts";
-import type { Actor, ChannelInfo } from "../model.ts";
+import type { Actor, ChannelInfo } from "../shared/model.ts";
 import { type Action, ACTIONS } from "./actions.ts";
 import { authorityState, type HeldCapability } from "./store.ts";
 

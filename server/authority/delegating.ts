@@ -3,7 +3,7 @@
  * the browser, the CLI and bots delegate the same way.
  */
 import type { Signer } from "../crypto/dataIntegrity.ts";
-import { type DelegatedCapability, signDelegation } from "../documents.ts";
+import { type DelegatedCapability, signDelegation } from "../documents/documents.ts";
 
 export interface HeldSummary {
   id: string;

@@ -12,11 +12,11 @@ import { iri } from "../../db/terms.ts";
 import { communityKey } from "../capabilities/communityKey.ts";
 import { rootCapabilityId } from "../capabilities/root.ts";
 import { didOfVerificationMethod, isDidKey } from "../crypto/didkey.ts";
-import type { DelegatedCapability } from "../documents.ts";
-import { conflict, forbidden, invalid, notFound } from "../errors.ts";
+import type { DelegatedCapability } from "../documents/documents.ts";
+import { conflict, forbidden, invalid, notFound } from "../shared/errors.ts";
 import type { Harmony } from "../harmony.ts";
-import type { Actor } from "../model.ts";
-import { H } from "../vocab.ts";
+import type { Actor } from "../shared/model.ts";
+import { H } from "../rdf/vocab.ts";
 import { type Action, BUILT_IN_ROLES, isAction } from "./actions.ts";
 import { authorize, capabilitiesInForce, covers, outranks } from "./authorize.ts";
 import {
@@ -28,7 +28,7 @@ import {
   type RoleInfo,
   storeHeld,
 } from "./store.ts";
-import { registerIdentityMover } from "../identityMove.ts";
+import { registerIdentityMover } from "../identity/move.ts";
 import { syncRoleCredentials } from "../credentials/issue.ts";
 
 /** Capabilities the community grants directly last this long (revocable at any time). */

@@ -1,8 +1,8 @@
 /** Roles: named sets of actions, assigned by delegating exactly those actions. */
-import { conflict, invalid, notFound } from "../errors.ts";
+import { conflict, invalid, notFound } from "../shared/errors.ts";
 import type { Harmony } from "../harmony.ts";
-import type { Actor } from "../model.ts";
-import { cleanText } from "../text.ts";
+import type { Actor } from "../shared/model.ts";
+import { cleanText } from "../shared/text.ts";
 import { type Action, isAction } from "./actions.ts";
 import { authorize } from "./authorize.ts";
 import { writeAuthority } from "./grants.ts";

@@ -7,9 +7,9 @@
 import type { Tx } from "../../db/client.ts";
 import { quadStore } from "../../db/quadstore.ts";
 import { boolean, dateTime, iri, literal, quad } from "../../db/terms.ts";
-import type { DelegatedCapability } from "../documents.ts";
+import type { DelegatedCapability } from "../documents/documents.ts";
 import type { Harmony } from "../harmony.ts";
-import { AS, H, RDF, RDF_JSON } from "../vocab.ts";
+import { AS, H, RDF, RDF_JSON } from "../rdf/vocab.ts";
 import { type Action, BUILT_IN_ROLES, type BuiltInRole, isAction } from "./actions.ts";
 
 export interface HeldCapability {

@@ -4,7 +4,7 @@
  *
  * Sources: the npm context packages (credentials v1/v2, data integrity
  * v1/v2, multikey v1, zcap v1, DID v1), the Harmony context
- * (server/vocab.ts, the one served at /ns/v1) and a vendored copy of the
+ * (server/rdf/vocab.ts, the one served at /ns/v1) and a vendored copy of the
  * ActivityStreams context (contexts/activitystreams.json, taken from the
  * W3C document as @fedify/vocab-runtime 2.3.6 ships it; vendored because
  * server/ never imports Fedify; tests/capabilities/loader_test.ts checks
@@ -21,7 +21,7 @@ import {
   HARMONY_CREDENTIALS_CONTEXT_URL,
   harmonyContext,
   harmonyCredentialsContext,
-} from "../vocab.ts";
+} from "../rdf/vocab.ts";
 
 export const AS_CONTEXT = "https://www.w3.org/ns/activitystreams";
 export const ZCAP_V1 = "https://w3id.org/zcap/v1";

@@ -1,18 +1,18 @@
 /**
  * Conversation features (issue 5): reactions, replies, threads, pins and
  * message links. Every change is an operation a member signed, applied
- * through the operation log (server/oplog.ts, folded in ./fold.ts), so it
+ * through the operation log (server/messages/oplog.ts, folded in ./fold.ts), so it
  * replicates over bridges like posts and edits.
  */
 import { and, asc, desc, eq, sql } from "drizzle-orm";
 import type { Queryable } from "../../db/client.ts";
 import { messageIndex, pins, threadReads } from "../../db/schema.ts";
-import { findChannel } from "../channels.ts";
-import { forbidden, invalid, notFound, unauthorized } from "../errors.ts";
+import { findChannel } from "../channels/channels.ts";
+import { forbidden, invalid, notFound, unauthorized } from "../shared/errors.ts";
 import type { Harmony } from "../harmony.ts";
-import type { Actor, ChannelInfo, MessageView } from "../model.ts";
-import { type IndexRow, opIdOf, toView } from "../oplog.ts";
-import { requireRead } from "../permissions.ts";
+import type { Actor, ChannelInfo, MessageView } from "../shared/model.ts";
+import { type IndexRow, opIdOf, toView } from "../messages/oplog.ts";
+import { requireRead } from "../community/permissions.ts";
 import { authorize } from "../authority/authorize.ts";
 import { checkEdit, checkReact } from "../moderation/guard.ts";
 import {
@@ -21,7 +21,7 @@ import {
   type SignedReact,
   type SignedUnreact,
   verifySigned,
-} from "../signed.ts";
+} from "../documents/signed.ts";
 import type { ThreadSummary } from "./model.ts";
 import { threadSummaries } from "./store.ts";
 

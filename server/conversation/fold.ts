@@ -1,6 +1,6 @@
 /**
  * How reactions and pins fold into state (called by applyBatch in
- * server/oplog.ts, inside its transaction, in the writer worker too).
+ * server/messages/oplog.ts, inside its transaction, in the writer worker too).
  *
  * Reactions are an observed-remove set: each React operation adds an
  * element tagged with its own operation id; an Unreact removes the tags
@@ -14,7 +14,7 @@
  * the highest (Lamport time, operation id) decides.
  */
 import type { SqlTransaction } from "../../db/sql.ts";
-import type { SignedPin, SignedReact, SignedUnreact } from "../signed.ts";
+import type { SignedPin, SignedReact, SignedUnreact } from "../documents/signed.ts";
 
 export type ConversationOp = SignedReact | SignedUnreact | SignedPin;
 

@@ -5,14 +5,14 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { findChannel, listChannels } from "../channels.ts";
-import { getCommunity } from "../community.ts";
-import { HarmonyError } from "../errors.ts";
-import { listMembers } from "../members.ts";
-import { encodeCursor, getMessage, latestRevision } from "../messages.ts";
-import type { Actor, ChannelInfo, MessageView } from "../model.ts";
-import { memberOf, requireRead } from "../permissions.ts";
-import type { AppEnv } from "../routes/env.ts";
+import { findChannel, listChannels } from "../channels/channels.ts";
+import { getCommunity } from "../community/community.ts";
+import { HarmonyError } from "../shared/errors.ts";
+import { listMembers } from "../community/members.ts";
+import { encodeCursor, getMessage, latestRevision } from "../messages/messages.ts";
+import type { Actor, ChannelInfo, MessageView } from "../shared/model.ts";
+import { memberOf, requireRead } from "../community/permissions.ts";
+import type { AppEnv } from "../http/env.ts";
 import type { Harmony } from "../harmony.ts";
 import { ChatPage } from "../../views/chat.tsx";
 import type { Viewer } from "../../views/parts.tsx";
@@ -28,7 +28,7 @@ import {
   readThread,
 } from "./conversation.ts";
 import { extrasFor, reactionsOf } from "./store.ts";
-import { jsonBody } from "../routes/body.ts";
+import { jsonBody } from "../http/body.ts";
 
 type C = Context<AppEnv>;
 

@@ -2,7 +2,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Queryable } from "../../db/client.ts";
 import type { SqlTransaction } from "../../db/sql.ts";
-import type { MessageView } from "../model.ts";
+import type { MessageView } from "../shared/model.ts";
 import type { ExtrasMap, MessageExtras, ReactionSummary, ReplyQuote, ThreadSummary } from "./model.ts";
 
 /** Plain positional SQL over a drizzle connection (for code shared with the writer worker). */

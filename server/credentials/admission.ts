@@ -13,10 +13,10 @@ import type { Tx } from "../../db/client.ts";
 import { quadStore } from "../../db/quadstore.ts";
 import { iri, literal, type NamedNode, type Quad, quad } from "../../db/terms.ts";
 import { isDidKey } from "../crypto/didkey.ts";
-import { invalid } from "../errors.ts";
+import { invalid } from "../shared/errors.ts";
 import type { Harmony } from "../harmony.ts";
-import type { AdmissionPolicy } from "../model.ts";
-import { H } from "../vocab.ts";
+import type { AdmissionPolicy } from "../shared/model.ts";
+import { H } from "../rdf/vocab.ts";
 
 export type { AdmissionPolicy };
 

@@ -23,12 +23,12 @@
 import { and, eq, gt, isNull } from "drizzle-orm";
 import type { Queryable, Tx } from "../../db/client.ts";
 import { challenges } from "../../db/schema.ts";
-import { CHALLENGE_TTL_MS } from "../auth.ts";
+import { CHALLENGE_TTL_MS } from "../identity/auth.ts";
 import { didOfVerificationMethod, isDidKey } from "../crypto/didkey.ts";
-import { HarmonyError } from "../errors.ts";
+import { HarmonyError } from "../shared/errors.ts";
 import type { Harmony } from "../harmony.ts";
-import type { AdmissionPolicy } from "../model.ts";
-import { isInstant } from "../signed.ts";
+import type { AdmissionPolicy } from "../shared/model.ts";
+import { isInstant } from "../documents/signed.ts";
 import { CredentialRevoked, statusChecker, StatusUnavailable, verifyError } from "./status.ts";
 
 const CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2";

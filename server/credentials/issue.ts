@@ -26,9 +26,9 @@ import {
   ED25519,
 } from "../capabilities/communityKey.ts";
 import type { Harmony } from "../harmony.ts";
-import { registerIdentityMover } from "../identityMove.ts";
-import { newUrnUuid } from "../ids.ts";
-import { AS, CRED, H, HARMONY_CREDENTIALS_CONTEXT_URL, RDF, RDF_JSON } from "../vocab.ts";
+import { registerIdentityMover } from "../identity/move.ts";
+import { newUrnUuid } from "../shared/ids.ts";
+import { AS, CRED, H, HARMONY_CREDENTIALS_CONTEXT_URL, RDF, RDF_JSON } from "../rdf/vocab.ts";
 import {
   type CredentialKind,
   type CredentialRecord,
@@ -408,5 +408,5 @@ export async function ensureCredentials(h: Harmony, did: string): Promise<boolea
   });
 }
 
-// Identity recovery moves a member's credentials with the rest (server/identityMove.ts).
+// Identity recovery moves a member's credentials with the rest (server/identity/move.ts).
 registerIdentityMover("credentials", moveCredentials);

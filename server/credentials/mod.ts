@@ -4,9 +4,9 @@
  * (status lists), admit.ts (admission by presentation), admission.ts (the
  * policy) and docs/api.md.
  */
-import { notFound, unauthorized } from "../errors.ts";
+import { notFound, unauthorized } from "../shared/errors.ts";
 import type { Harmony } from "../harmony.ts";
-import type { Actor } from "../model.ts";
+import type { Actor } from "../shared/model.ts";
 import { ensureCredentials } from "./issue.ts";
 import {
   type CredentialRecord,

@@ -16,7 +16,7 @@ import type { Queryable } from "../../db/client.ts";
 import { describe, type Description, quadStore } from "../../db/quadstore.ts";
 import { iri } from "../../db/terms.ts";
 import type { Harmony } from "../harmony.ts";
-import { CRED, H, RDF } from "../vocab.ts";
+import { CRED, H, RDF } from "../rdf/vocab.ts";
 
 export type CredentialKind = "membership" | "role";
 

@@ -22,9 +22,9 @@ import { base64urlnopad } from "@scure/base";
 import { canonicalize } from "../crypto/jcs.ts";
 import { type DataIntegrityProof, verify } from "../crypto/dataIntegrity.ts";
 import { isDidKey } from "../crypto/didkey.ts";
-import { HarmonyError, invalid } from "../errors.ts";
-import { isUrnUuid } from "../ids.ts";
-import { HARMONY_CONTEXT_URL } from "../vocab.ts";
+import { HarmonyError, invalid } from "../shared/errors.ts";
+import { isUrnUuid } from "../shared/ids.ts";
+import { HARMONY_CONTEXT_URL } from "../rdf/vocab.ts";
 
 export const DM_PROTOCOL = "harmony-dm-v1";
 export const DM_ENCRYPTION = "X25519-HKDF-SHA256-XChaCha20Poly1305";

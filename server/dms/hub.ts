@@ -1,7 +1,7 @@
 /**
  * Live DM events, per participant: after each stored envelope, the live
  * streams of its sender and recipient get it (still ciphertext). In
- * process, like server/events.ts; with several app processes this becomes
+ * process, like server/shared/events.ts; with several app processes this becomes
  * a shared channel and the interface stays.
  */
 import type { Harmony } from "../harmony.ts";

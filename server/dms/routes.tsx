@@ -9,16 +9,16 @@ import { streamSSE } from "hono/streaming";
 import { and, asc, eq, gt, or, sql } from "drizzle-orm";
 import { dmIndex } from "../../db/schema.ts";
 import { isDidKey } from "../crypto/didkey.ts";
-import { invalid, notFound } from "../errors.ts";
-import type { AppEnv } from "../routes/env.ts";
+import { invalid, notFound } from "../shared/errors.ts";
+import type { AppEnv } from "../http/env.ts";
 import type { Harmony } from "../harmony.ts";
-import { getCommunity } from "../community.ts";
+import { getCommunity } from "../community/community.ts";
 import { DmConversationPage, DmListPage } from "../../views/dms.tsx";
 import { conversationId, peerOf } from "./crypto.ts";
 import { type DmEvent, dmHub } from "./hub.ts";
 import { dmReader, resolveRemoteMember, sendDm } from "./service.ts";
 import { conversationHistory, listConversations, markRead, peerActorOf } from "./store.ts";
-import { jsonBody } from "../routes/body.ts";
+import { jsonBody } from "../http/body.ts";
 
 function peerParam(c: Context<AppEnv>): string {
   const peer = decodeURIComponent(c.req.param("peer") ?? "");

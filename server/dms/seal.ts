@@ -10,8 +10,8 @@ import { base64urlnopad } from "@scure/base";
 import { sign, type Signer } from "../crypto/dataIntegrity.ts";
 import { isDidKey } from "../crypto/didkey.ts";
 import { x25519, x25519PublicKeyFromDid } from "../crypto/x25519.ts";
-import { invalid } from "../errors.ts";
-import { HARMONY_CONTEXT_URL } from "../vocab.ts";
+import { invalid } from "../shared/errors.ts";
+import { HARMONY_CONTEXT_URL } from "../rdf/vocab.ts";
 import {
   additionalData,
   checkEnvelope,

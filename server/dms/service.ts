@@ -7,11 +7,11 @@
  * (federation/dms.ts), plugged in at start-up as a DmTransport: domain code
  * never imports federation/.
  */
-import { checkClock } from "../signed.ts";
-import { conflict, HarmonyError, invalid, notFound, unauthorized } from "../errors.ts";
+import { checkClock } from "../documents/signed.ts";
+import { conflict, HarmonyError, invalid, notFound, unauthorized } from "../shared/errors.ts";
 import type { Harmony } from "../harmony.ts";
-import type { Actor } from "../model.ts";
-import { memberOf } from "../permissions.ts";
+import type { Actor } from "../shared/model.ts";
+import { memberOf } from "../community/permissions.ts";
 import { checkEnvelope, type EncryptedMessage } from "./crypto.ts";
 import { type DmRecord, isKnownDm, peerActorOf, storeDm } from "./store.ts";
 

@@ -14,9 +14,9 @@ import type { Queryable } from "../../db/client.ts";
 import { dmIndex, dmReads, quads } from "../../db/schema.ts";
 import { quadStore } from "../../db/quadstore.ts";
 import { dateTime, iri, literal, quad } from "../../db/terms.ts";
-import { conflict } from "../errors.ts";
+import { conflict } from "../shared/errors.ts";
 import type { Harmony } from "../harmony.ts";
-import { AS, HARMONY_NS, RDF, RDF_JSON } from "../vocab.ts";
+import { AS, HARMONY_NS, RDF, RDF_JSON } from "../rdf/vocab.ts";
 import { conversationId, type EncryptedMessage, peerOf } from "./crypto.ts";
 import { dmHub } from "./hub.ts";
 

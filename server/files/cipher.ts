@@ -8,7 +8,7 @@
  * (HARMONY_FILES_KEY or a key file): a stolen database alone opens nothing.
  */
 import { base64, base64urlnopad } from "@scure/base";
-import { sha256Hex } from "../ids.ts";
+import { sha256Hex } from "../shared/ids.ts";
 
 /** Plaintext bytes per sealed chunk. */
 export const CHUNK_BYTES = 64 * 1024;

@@ -20,12 +20,12 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { base64 } from "@scure/base";
 import { files, messageIndex } from "../../db/schema.ts";
 import { authorize } from "../authority/authorize.ts";
-import { findChannel } from "../channels.ts";
-import { forbidden, HarmonyError, invalid, notFound, unauthorized } from "../errors.ts";
+import { findChannel } from "../channels/channels.ts";
+import { forbidden, HarmonyError, invalid, notFound, unauthorized } from "../shared/errors.ts";
 import type { Harmony } from "../harmony.ts";
-import type { Actor, ChannelInfo } from "../model.ts";
-import { requireRead } from "../permissions.ts";
-import type { Attachment, SignedMessage } from "../signed.ts";
+import type { Actor, ChannelInfo } from "../shared/model.ts";
+import { requireRead } from "../community/permissions.ts";
+import type { Attachment, SignedMessage } from "../documents/signed.ts";
 import {
   chunkBytesOf,
   decryptSpan,

@@ -5,11 +5,11 @@
 import { quadStore } from "../../db/quadstore.ts";
 import { integer, iri } from "../../db/terms.ts";
 import { authorize } from "../authority/authorize.ts";
-import { invalid } from "../errors.ts";
+import { invalid } from "../shared/errors.ts";
 import type { Harmony } from "../harmony.ts";
-import type { Actor } from "../model.ts";
-import { MAX_ATTACHMENTS } from "../signed.ts";
-import { HARMONY_NS } from "../vocab.ts";
+import type { Actor } from "../shared/model.ts";
+import { MAX_ATTACHMENTS } from "../documents/signed.ts";
+import { HARMONY_NS } from "../rdf/vocab.ts";
 
 export const FILES_VOCAB = {
   maxFileSize: iri(`${HARMONY_NS}maxFileSize`),

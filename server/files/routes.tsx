@@ -4,9 +4,9 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { invalid } from "../errors.ts";
-import { jsonBody } from "../routes/body.ts";
-import type { AppEnv } from "../routes/env.ts";
+import { invalid } from "../shared/errors.ts";
+import { jsonBody } from "../http/body.ts";
+import type { AppEnv } from "../http/env.ts";
 import { FilesSettingsPanel } from "../../views/files.tsx";
 import { authorize } from "../authority/authorize.ts";
 import { openFile, openFileRange, readableFile, uploadFile } from "./files.ts";

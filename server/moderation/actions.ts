@@ -1,6 +1,6 @@
 /**
  * Moderation actions. Each request carries the acting member's signed
- * Action (server/signed.ts, built by signAction in server/documents.ts);
+ * Action (server/documents/signed.ts, built by signAction in server/documents/documents.ts);
  * it is checked, authorized by capability (and, against a member, by rank:
  * the actor must outrank the target), applied in one transaction together
  * with its audit log entry, and refused with a reason otherwise, leaving
@@ -20,13 +20,13 @@ import { iri } from "../../db/terms.ts";
 import type { Tx } from "../../db/client.ts";
 import { actionsOf, type Authorization, authorize, outranks } from "../authority/authorize.ts";
 import { revokeAllHeldBy } from "../authority/grants.ts";
-import { findChannel } from "../channels.ts";
+import { findChannel } from "../channels/channels.ts";
 import { isDidKey } from "../crypto/didkey.ts";
 import { revokeMemberCredentials } from "../credentials/issue.ts";
-import { conflict, forbidden, invalid, notFound } from "../errors.ts";
+import { conflict, forbidden, invalid, notFound } from "../shared/errors.ts";
 import type { Harmony } from "../harmony.ts";
-import type { Actor } from "../model.ts";
-import type { SignedAction } from "../signed.ts";
+import type { Actor } from "../shared/model.ts";
+import type { SignedAction } from "../documents/signed.ts";
 import {
   argumentsOf,
   type AuditEntry,
@@ -35,7 +35,7 @@ import {
   recordAudit,
   sqlOf,
 } from "../audit/log.ts";
-import { cleanText } from "../text.ts";
+import { cleanText } from "../shared/text.ts";
 import {
   alertIri,
   type ModerationSettings,

@@ -14,11 +14,11 @@
 import type { MiddlewareHandler } from "hono";
 import { sql } from "drizzle-orm";
 import { allowed } from "../authority/authorize.ts";
-import { forbidden, HarmonyError } from "../errors.ts";
+import { forbidden, HarmonyError } from "../shared/errors.ts";
 import type { Harmony } from "../harmony.ts";
-import { newUrnUuid } from "../ids.ts";
-import type { ChannelInfo } from "../model.ts";
-import type { AppEnv } from "../routes/env.ts";
+import { newUrnUuid } from "../shared/ids.ts";
+import type { ChannelInfo } from "../shared/model.ts";
+import type { AppEnv } from "../http/env.ts";
 import { communityAction, recordAudit, sqlOf } from "../audit/log.ts";
 import { moderationState, writeAlert, writeJoinLock, writeModeration } from "./state.ts";
 import "./mover.ts";

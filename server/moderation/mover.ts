@@ -1,13 +1,13 @@
 /**
  * When a member's identity moves to a new DID (social recovery,
- * server/identityMove.ts), moderation follows it: a ban also bans the new
+ * server/identity/move.ts), moderation follows it: a ban also bans the new
  * DID, a running timeout moves to it, and the new DID counts as known here
  * since the old one was first seen. In the mover's transaction.
  */
 import { quadStore } from "../../db/quadstore.ts";
 import { iri } from "../../db/terms.ts";
 import { sqlOf } from "../audit/log.ts";
-import { registerIdentityMover } from "../identityMove.ts";
+import { registerIdentityMover } from "../identity/move.ts";
 import { moderationGraph } from "./state.ts";
 import { M } from "./vocab.ts";
 

@@ -1,9 +1,9 @@
 /** What moderators see: the state, the settings and what they may do (API and pages). */
 import { allowed } from "../authority/authorize.ts";
-import { forbidden, unauthorized } from "../errors.ts";
+import { forbidden, unauthorized } from "../shared/errors.ts";
 import type { Harmony } from "../harmony.ts";
-import { listMembers } from "../members.ts";
-import type { Actor, Role } from "../model.ts";
+import { listMembers } from "../community/members.ts";
+import type { Actor, Role } from "../shared/model.ts";
 import {
   type Alert,
   alertIri,

@@ -4,9 +4,9 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { invalid } from "../errors.ts";
-import type { AppEnv } from "../routes/env.ts";
-import { getCommunity } from "../community.ts";
+import { invalid } from "../shared/errors.ts";
+import type { AppEnv } from "../http/env.ts";
+import { getCommunity } from "../community/community.ts";
 import { communityKey } from "../capabilities/communityKey.ts";
 import { readEntries, requireAuditReader, verifyLog } from "../audit/log.ts";
 import type { AuditEntry } from "../audit/chain.ts";
@@ -21,7 +21,7 @@ import { moderate } from "./actions.ts";
 import { moderationOverview, moderationPageData } from "./overview.ts";
 import type { Harmony } from "../harmony.ts";
 import { authorize } from "../authority/authorize.ts";
-import { jsonBody } from "../routes/body.ts";
+import { jsonBody } from "../http/body.ts";
 
 function pageQuery(c: Context<AppEnv>): { after: number; limit: number } {
   const after = Number(c.req.query("after") ?? 0);

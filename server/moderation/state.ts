@@ -10,7 +10,7 @@ import { quadStore } from "../../db/quadstore.ts";
 import { dateTime, integer, iri, literal, quad } from "../../db/terms.ts";
 import { writeAuthority } from "../authority/grants.ts";
 import type { Harmony } from "../harmony.ts";
-import { AS, RDF } from "../vocab.ts";
+import { AS, RDF } from "../rdf/vocab.ts";
 import { M } from "./vocab.ts";
 
 export interface Ban {

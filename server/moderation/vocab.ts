@@ -4,7 +4,7 @@
  * {origin}/moderation. The IRIs are in the Harmony namespace.
  */
 import { iri, type NamedNode } from "../../db/terms.ts";
-import { HARMONY_NS } from "../vocab.ts";
+import { HARMONY_NS } from "../rdf/vocab.ts";
 
 const h = (term: string): NamedNode => iri(HARMONY_NS + term);
 

@@ -15,10 +15,10 @@
  */
 import { eq, like } from "drizzle-orm";
 import { instanceState } from "../../db/schema.ts";
-import { forbidden, HarmonyError, invalid, notFound, unauthorized } from "../errors.ts";
+import { forbidden, HarmonyError, invalid, notFound, unauthorized } from "../shared/errors.ts";
 import type { Harmony } from "../harmony.ts";
-import { randomToken, sha256Hex } from "../ids.ts";
-import type { Actor } from "../model.ts";
+import { randomToken, sha256Hex } from "../shared/ids.ts";
+import type { Actor } from "../shared/model.ts";
 import {
   decodeKey,
   formatPairingCode,

@@ -1,6 +1,6 @@
 /** What the profile page's Recovery section shows (views/recovery.tsx). */
 import type { Harmony } from "../harmony.ts";
-import { shortDid } from "../members.ts";
+import { shortDid } from "../community/members.ts";
 import type { RecoveryPanelData } from "../../views/recovery.tsx";
 import { recoveryOverview } from "./recovery.ts";
 

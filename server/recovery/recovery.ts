@@ -5,18 +5,18 @@
  * distinct guardians have signed approvals a time lock starts, during which
  * a signature of the old key cancels the request; when it runs out the
  * community moves the membership, roles and profile to the new DID
- * (server/identityMove.ts). Everything is quads in the graph
+ * (server/identity/move.ts). Everything is quads in the graph
  * `{origin}/recovery`, with the signed documents beside them.
  */
 import type { Queryable, Tx } from "../../db/client.ts";
 import { describe, type Description, quadStore } from "../../db/quadstore.ts";
 import { dateTime, integer, iri, literal, type Quad, quad } from "../../db/terms.ts";
-import { conflict, forbidden, HarmonyError, invalid, notFound, unauthorized } from "../errors.ts";
+import { conflict, forbidden, HarmonyError, invalid, notFound, unauthorized } from "../shared/errors.ts";
 import type { Harmony } from "../harmony.ts";
-import { moveIdentity } from "../identityMove.ts";
-import { isUrnUuid, newUrnUuid } from "../ids.ts";
-import type { Actor } from "../model.ts";
-import { atLeast, requireRole } from "../permissions.ts";
+import { moveIdentity } from "../identity/move.ts";
+import { isUrnUuid, newUrnUuid } from "../shared/ids.ts";
+import type { Actor } from "../shared/model.ts";
+import { atLeast, requireRole } from "../community/permissions.ts";
 import {
   checkClock,
   type SignedRecoveryApproval,
@@ -24,8 +24,8 @@ import {
   type SignedRecoveryRequest,
   type SignedRecoverySetup,
   verifySigned,
-} from "../signed.ts";
-import { AS, H, RDF, RDF_JSON } from "../vocab.ts";
+} from "../documents/signed.ts";
+import { AS, H, RDF, RDF_JSON } from "../rdf/vocab.ts";
 import { R, recoveryGraph } from "./vocab.ts";
 
 export const DEFAULT_DELAY_SECONDS = 72 * 3600;

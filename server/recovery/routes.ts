@@ -1,7 +1,7 @@
 /** The JSON API of social recovery and device pairing (docs/api.md), mounted under /api. */
 import { Hono } from "hono";
-import { unauthorized } from "../errors.ts";
-import type { AppEnv } from "../routes/env.ts";
+import { unauthorized } from "../shared/errors.ts";
+import type { AppEnv } from "../http/env.ts";
 import { createPairing, deliverPairingKey, lookupPairing, pickUpPairing } from "./pairing.ts";
 import {
   approveRecovery,
@@ -13,7 +13,7 @@ import {
   setRecoveryDelay,
   setRecoverySetup,
 } from "./recovery.ts";
-import { jsonBody } from "../routes/body.ts";
+import { jsonBody } from "../http/body.ts";
 
 export function recoveryApiRoutes(): Hono<AppEnv> {
   const api = new Hono<AppEnv>();

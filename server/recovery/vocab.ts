@@ -4,7 +4,7 @@
  * small; the IRIs are in the Harmony and ActivityStreams namespaces.
  */
 import { iri, type NamedNode } from "../../db/terms.ts";
-import { AS_NS, HARMONY_NS } from "../vocab.ts";
+import { AS_NS, HARMONY_NS } from "../rdf/vocab.ts";
 
 const h = (term: string): NamedNode => iri(HARMONY_NS + term);
 

@@ -15,7 +15,7 @@
  *
  * Operator values may be quoted: from:"Ada Lovelace".
  */
-import { HarmonyError } from "../errors.ts";
+import { HarmonyError } from "../shared/errors.ts";
 
 export const MAX_QUERY_LENGTH = 256;
 export const MAX_TERMS = 16;

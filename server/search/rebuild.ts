@@ -1,7 +1,7 @@
 /**
  * Rebuilding the search index (a derived table, like message_index): the
  * triggers keep it in step with every change, so this is for repairs and
- * for rebuildIndexes (server/indexes.ts). The expressions are those of the
+ * for rebuildIndexes (server/exchange/indexes.ts). The expressions are those of the
  * triggers and the back-fill in db/migrations/0007_search_fts.sql.
  */
 import { sql } from "drizzle-orm";

@@ -4,11 +4,11 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import type { AppEnv } from "../routes/env.ts";
-import { HarmonyError } from "../errors.ts";
-import { listChannels } from "../channels.ts";
-import { getCommunity } from "../community.ts";
-import { memberOf } from "../permissions.ts";
+import type { AppEnv } from "../http/env.ts";
+import { HarmonyError } from "../shared/errors.ts";
+import { listChannels } from "../channels/channels.ts";
+import { getCommunity } from "../community/community.ts";
+import { memberOf } from "../community/permissions.ts";
 import { SearchPage, SearchPageOfHits, SearchResults, type SearchView } from "../../views/search.tsx";
 import { search, type SearchHit } from "./search.ts";
 

@@ -22,9 +22,9 @@
  * returned, and, when the reader sees only a few of the channels, in the
  * MATCH expression too (so the hidden ones are not walked at all).
  */
-import { listChannels } from "../channels.ts";
+import { listChannels } from "../channels/channels.ts";
 import type { Harmony } from "../harmony.ts";
-import type { Actor, ChannelInfo } from "../model.ts";
+import type { Actor, ChannelInfo } from "../shared/model.ts";
 import { dayKey, matchExpression } from "./fts.ts";
 import { highlightHtml, MARK_END, MARK_START, plainText } from "./highlight.ts";
 import { type ParsedQuery, parseQuery, QueryError } from "./query.ts";

@@ -2,7 +2,7 @@
  * The channel page: signs what the composer sends, edits and deletes,
  * and applies the live stream (HTML fragments rendered by the server).
  */
-import { signDelete, signMessage, signUpdate } from "../../server/documents.ts";
+import { signDelete, signMessage, signUpdate } from "../../server/documents/documents.ts";
 import { api, RequestError, toast } from "./http.ts";
 import { currentSigner } from "./keystore.ts";
 import { initUploads } from "./upload.ts";

@@ -5,7 +5,7 @@
  * and which live messages belong on this page. Every change is signed here
  * with the member's key, as posting is.
  */
-import { signPin, signReact, signUnreact } from "../../server/documents.ts";
+import { signPin, signReact, signUnreact } from "../../server/documents/documents.ts";
 import { api, toast } from "./http.ts";
 import { currentSigner } from "./keystore.ts";
 

@@ -1,6 +1,6 @@
 /** The identity page: create (with a backup check), restore, sign in, forget. */
 import { generateMnemonic, isValidMnemonic, normalizeMnemonic } from "../../server/crypto/derive.ts";
-import { signPresentation } from "../../server/documents.ts";
+import { signPresentation } from "../../server/documents/documents.ts";
 import { api } from "./http.ts";
 import {
   currentSigner,

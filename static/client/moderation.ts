@@ -5,7 +5,7 @@
  * settings page get a signed Action too, before htmx sends them, so the
  * moderation log holds the acting member's own signature.
  */
-import { signAction } from "../../server/documents.ts";
+import { signAction } from "../../server/documents/documents.ts";
 import { api, toast } from "./http.ts";
 import { currentSigner } from "./keystore.ts";
 

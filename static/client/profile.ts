@@ -1,6 +1,6 @@
 /** The profile page: the member's key signs name and avatar hash. */
-import { signProfile } from "../../server/documents.ts";
-import { imageHash, sniffImageType } from "../../server/images.ts";
+import { signProfile } from "../../server/documents/documents.ts";
+import { imageHash, sniffImageType } from "../../server/community/images.ts";
 import { base64 } from "@scure/base";
 import { api } from "./http.ts";
 import { currentSigner } from "./keystore.ts";

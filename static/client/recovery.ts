@@ -10,7 +10,7 @@ import {
   signRecoveryCancel,
   signRecoveryRequest,
   signRecoverySetup,
-} from "../../server/documents.ts";
+} from "../../server/documents/documents.ts";
 import { api } from "./http.ts";
 import { currentSigner, loadIdentity } from "./keystore.ts";
 

@@ -3,7 +3,7 @@
  * role's actions (or of some of their own) before it is sent.
  */
 import { delegateFrom, type HeldSummary } from "../../server/authority/delegating.ts";
-import { signAction } from "../../server/documents.ts";
+import { signAction } from "../../server/documents/documents.ts";
 import { api, toast } from "./http.ts";
 import { currentSigner } from "./keystore.ts";
 

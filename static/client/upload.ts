@@ -4,7 +4,7 @@
  * answers with its descriptor, which the next message signs in its
  * `attachment` (static/client/chat.ts).
  */
-import type { Attachment } from "../../server/signed.ts";
+import type { Attachment } from "../../server/documents/signed.ts";
 import { RequestError } from "./http.ts";
 
 interface Pending {

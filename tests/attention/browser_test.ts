@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import type { BrowserContext, Page } from "playwright-core";
 import { launchBrowser, skipBrowser } from "../browser/browser.ts";
 import { newClient, startTestInstance } from "../helpers/instance.ts";
-import { createChannel } from "../../server/channels.ts";
-import { createInvite } from "../../server/members.ts";
+import { createChannel } from "../../server/channels/channels.ts";
+import { createInvite } from "../../server/community/members.ts";
 
 async function createIdentity(page: Page): Promise<void> {
   await page.getByRole("button", { name: "Create a new identity" }).click();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { ChannelJson, HarmonyClient, MessageJson } from "../../cli/client.ts";
-import { signMessage } from "../../server/documents.ts";
+import { signMessage } from "../../server/documents/documents.ts";
 import { attentionOf, type Timers } from "../../server/attention/live.ts";
 import { claimedInstance } from "../helpers/instance.ts";
 import { assertRefused, http, joinedMember, randomSigner } from "../http/support.ts";
@@ -141,7 +141,7 @@ Deno.test("unread and mention counts follow edits and deletions", async () => {
   // The derived table is rebuilt from the quads to the same rows.
   const h = instance.harmony;
   const before = await h.database.client.execute("SELECT message, target FROM mentions ORDER BY message");
-  const { rebuildIndexes } = await import("../../server/indexes.ts");
+  const { rebuildIndexes } = await import("../../server/exchange/indexes.ts");
   await h.database.write((tx) => rebuildIndexes(tx));
   const after = await h.database.client.execute("SELECT message, target FROM mentions ORDER BY message");
   assert.deepEqual(

@@ -10,9 +10,9 @@ import { HarmonyClient, identityFileFromMnemonic, signerFromIdentityFile } from 
 import { canonicalize } from "../../server/crypto/jcs.ts";
 import { generateMnemonic } from "../../server/crypto/derive.ts";
 import { type AuditEntry, entryHash, entryIri } from "../../server/audit/chain.ts";
-import { signAction } from "../../server/documents.ts";
+import { signAction } from "../../server/documents/documents.ts";
 import type { Harmony } from "../../server/harmony.ts";
-import { rebuildIndexes } from "../../server/indexes.ts";
+import { rebuildIndexes } from "../../server/exchange/indexes.ts";
 import { claimedInstance, memberOf, newClient, startTestInstance } from "../helpers/instance.ts";
 import { refused } from "../moderation/support.ts";
 

@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { ApiError, type HarmonyClient } from "../../cli/client.ts";
-import { signDelegation } from "../../server/documents.ts";
-import type { DelegatedCapability } from "../../server/documents.ts";
+import { signDelegation } from "../../server/documents/documents.ts";
+import type { DelegatedCapability } from "../../server/documents/documents.ts";
 import { loadConfig } from "../../server/config.ts";
 import { startInstance } from "../../server/instance.ts";
 import { claimedInstance, memberOf, newClient } from "../helpers/instance.ts";

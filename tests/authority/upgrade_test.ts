@@ -9,7 +9,7 @@ import { allowed } from "../../server/authority/authorize.ts";
 import { rootGrant, upgradeRootGrants, writeAuthority } from "../../server/authority/grants.ts";
 import { authorityState, markRevoked, storeHeld } from "../../server/authority/store.ts";
 import { communityKey } from "../../server/capabilities/communityKey.ts";
-import { findChannel } from "../../server/channels.ts";
+import { findChannel } from "../../server/channels/channels.ts";
 import { claimedInstance } from "../helpers/instance.ts";
 
 Deno.test({

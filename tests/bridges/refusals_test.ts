@@ -8,12 +8,12 @@ import assert from "node:assert/strict";
 import { sql } from "drizzle-orm";
 import { operationActivity } from "../../federation/bridge/activity.ts";
 import { channelSigner } from "../../federation/bridge/signing.ts";
-import { type Capability, recordGrant } from "../../server/bridges.ts";
+import { type Capability, recordGrant } from "../../server/replication/bridges.ts";
 import { communityKey } from "../../server/capabilities/communityKey.ts";
 import { delegate, invoke, rootCapabilityId } from "../../server/capabilities/zcap.ts";
-import { findChannel } from "../../server/channels.ts";
-import { signMessage, signUpdate } from "../../server/documents.ts";
-import { opIdOf } from "../../server/oplog.ts";
+import { findChannel } from "../../server/channels/channels.ts";
+import { signMessage, signUpdate } from "../../server/documents/documents.ts";
+import { opIdOf } from "../../server/messages/oplog.ts";
 import { newClient } from "../helpers/instance.ts";
 import { claimNode, startNode } from "./support.ts";
 

@@ -22,7 +22,7 @@ import {
   resolveDidKey,
   rootCapabilityId,
 } from "../../server/capabilities/loader.ts";
-import { harmonyContext } from "../../server/vocab.ts";
+import { harmonyContext } from "../../server/rdf/vocab.ts";
 import { newDidKey } from "./fixtures.ts";
 
 Deno.test("the loader answers every context capabilities and credentials use, from memory", async () => {

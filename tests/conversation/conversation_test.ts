@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { ApiError, type HarmonyClient } from "../../cli/client.ts";
-import { signMessage } from "../../server/documents.ts";
-import { rebuildIndexes } from "../../server/indexes.ts";
+import { signMessage } from "../../server/documents/documents.ts";
+import { rebuildIndexes } from "../../server/exchange/indexes.ts";
 import { claimedInstance, memberOf, newClient } from "../helpers/instance.ts";
 
 async function refused(promise: Promise<unknown>, status: number, pattern?: RegExp) {

@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { sql } from "drizzle-orm";
-import { type OpDocument, opIdOf } from "../../server/oplog.ts";
-import { stateHash } from "../../server/replication.ts";
-import { signMessage, signPin, signReact, signUnreact } from "../../server/documents.ts";
+import { type OpDocument, opIdOf } from "../../server/messages/oplog.ts";
+import { stateHash } from "../../server/replication/sync.ts";
+import { signMessage, signPin, signReact, signUnreact } from "../../server/documents/documents.ts";
 import {
   A,
   B,

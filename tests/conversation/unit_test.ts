@@ -1,6 +1,6 @@
 /** Emoji validation and local message links in Markdown. */
 import assert from "node:assert/strict";
-import { isEmoji } from "../../server/signed.ts";
+import { isEmoji } from "../../server/documents/signed.ts";
 import { localPermalink, renderMarkdown } from "../../views/markdown.ts";
 
 Deno.test("a reaction is exactly one emoji grapheme of bounded length", () => {

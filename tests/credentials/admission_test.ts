@@ -26,7 +26,7 @@ import { signCredentialPresentation } from "../../server/credentials/presentatio
 import { clearStatusListCache, statusListStats } from "../../server/credentials/status.ts";
 import { credentialsGraph } from "../../server/credentials/store.ts";
 import type { Harmony } from "../../server/harmony.ts";
-import { H } from "../../server/vocab.ts";
+import { H } from "../../server/rdf/vocab.ts";
 import { claimedInstance, type TestInstance } from "../helpers/instance.ts";
 import {
   assertRefused,

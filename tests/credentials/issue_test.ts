@@ -15,7 +15,7 @@ import {
   syncRoleCredentials,
 } from "../../server/credentials/issue.ts";
 import { credentialsGraph, credentialsOf as credentialsOfDid } from "../../server/credentials/store.ts";
-import { moveIdentity } from "../../server/identityMove.ts";
+import { moveIdentity } from "../../server/identity/move.ts";
 import { claimedInstance, startTestInstance } from "../helpers/instance.ts";
 import {
   assertRefused,

@@ -5,7 +5,7 @@ import { signerFromSecret } from "../../server/crypto/signer.ts";
 import { x25519PublicKeyFromDid } from "../../server/crypto/x25519.ts";
 import { checkEnvelope, conversationId } from "../../server/dms/crypto.ts";
 import { conversationKey, openDm, sealDm, secretAgreement } from "../../server/dms/seal.ts";
-import { HarmonyError } from "../../server/errors.ts";
+import { HarmonyError } from "../../server/shared/errors.ts";
 
 async function party() {
   const identity = identityFromSigningSecret(crypto.getRandomValues(new Uint8Array(32)));

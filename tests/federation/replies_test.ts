@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import type { MessageJson } from "../../cli/client.ts";
 import { quadStore } from "../../db/quadstore.ts";
 import { opLog } from "../../db/schema.ts";
-import { rebuildIndexes } from "../../server/indexes.ts";
+import { rebuildIndexes } from "../../server/exchange/indexes.ts";
 import { assertNoInjectedMarkup, http } from "../http/support.ts";
 import { MastodonPeer } from "./mastodon_peer.ts";
 import { channelNamed, eventually, federatedInstance, groupOf, sleep } from "./support.ts";

@@ -5,7 +5,7 @@ import { type Database, openDatabase } from "../../db/client.ts";
 import { parseNQuads, quadToNQuads } from "../../db/nquads.ts";
 import { quadStore } from "../../db/quadstore.ts";
 import { messageIndex } from "../../db/schema.ts";
-import { importNQuads, ImportRefusedError } from "../../server/exchange.ts";
+import { importNQuads, ImportRefusedError } from "../../server/exchange/exchange.ts";
 import { claimedInstance } from "../helpers/instance.ts";
 import { assertRefused, http, joinedMember } from "./support.ts";
 

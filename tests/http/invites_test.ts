@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { quadStore } from "../../db/quadstore.ts";
 import { dateTime, iri } from "../../db/terms.ts";
-import { inviteState } from "../../server/members.ts";
-import type { InviteInfo } from "../../server/model.ts";
-import { H } from "../../server/vocab.ts";
+import { inviteState } from "../../server/community/members.ts";
+import type { InviteInfo } from "../../server/shared/model.ts";
+import { H } from "../../server/rdf/vocab.ts";
 import { claimedInstance } from "../helpers/instance.ts";
 import { assertRefused, http, quickClient } from "./support.ts";
 

@@ -5,7 +5,7 @@ import { messageIndex, opLog } from "../../db/schema.ts";
 import { eq } from "drizzle-orm";
 import { iri } from "../../db/terms.ts";
 import { verify } from "../../server/crypto/dataIntegrity.ts";
-import { logEntryIri } from "../../server/oplog.ts";
+import { logEntryIri } from "../../server/messages/oplog.ts";
 import { claimedInstance } from "../helpers/instance.ts";
 import { assertRefused, http, joinedMember, quickClient } from "./support.ts";
 

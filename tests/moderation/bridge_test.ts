@@ -8,8 +8,8 @@ import { sql } from "drizzle-orm";
 import { operationActivity } from "../../federation/bridge/activity.ts";
 import { channelSigner } from "../../federation/bridge/signing.ts";
 import { invoke } from "../../server/capabilities/zcap.ts";
-import { signMessage } from "../../server/documents.ts";
-import { opIdOf } from "../../server/oplog.ts";
+import { signMessage } from "../../server/documents/documents.ts";
+import { opIdOf } from "../../server/messages/oplog.ts";
 import { claimNode, eventually, joinNode, startNode } from "../bridges/support.ts";
 
 Deno.test({

@@ -4,7 +4,7 @@
  * capability and by rank; each refusal says why and leaves nothing behind.
  */
 import assert from "node:assert/strict";
-import { signAction } from "../../server/documents.ts";
+import { signAction } from "../../server/documents/documents.ts";
 import { claimedInstance, memberOf, newClient } from "../helpers/instance.ts";
 import { count, members, refused, snapshotCounts } from "./support.ts";
 

@@ -9,9 +9,9 @@ import {
   signRecoveryCancel,
   signRecoveryRequest,
   signRecoverySetup,
-} from "../../server/documents.ts";
-import { HarmonyError } from "../../server/errors.ts";
-import { verifySigned } from "../../server/signed.ts";
+} from "../../server/documents/documents.ts";
+import { HarmonyError } from "../../server/shared/errors.ts";
+import { verifySigned } from "../../server/documents/signed.ts";
 
 async function signer() {
   const secret = crypto.getRandomValues(new Uint8Array(32));

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { ApiError, type HarmonyClient } from "../../cli/client.ts";
-import { identityMovers } from "../../server/identityMove.ts";
+import { identityMovers } from "../../server/identity/move.ts";
 import { quickClient } from "../http/support.ts";
 import {
   approve,

@@ -4,7 +4,7 @@
  * registered here must not leak into other tests' module instances.)
  */
 import assert from "node:assert/strict";
-import { identityMovers, moveIdentity, registerIdentityMover } from "../../server/identityMove.ts";
+import { identityMovers, moveIdentity, registerIdentityMover } from "../../server/identity/move.ts";
 import { quickClient } from "../http/support.ts";
 import { recoveryCommunity } from "./support.ts";
 

@@ -5,8 +5,12 @@
 import assert from "node:assert/strict";
 import { ApiError, type HarmonyClient } from "../../cli/client.ts";
 import { sign } from "../../server/crypto/dataIntegrity.ts";
-import { signRecoveryApproval, signRecoveryCancel, signRecoverySetup } from "../../server/documents.ts";
-import { HARMONY_CONTEXT_URL } from "../../server/vocab.ts";
+import {
+  signRecoveryApproval,
+  signRecoveryCancel,
+  signRecoverySetup,
+} from "../../server/documents/documents.ts";
+import { HARMONY_CONTEXT_URL } from "../../server/rdf/vocab.ts";
 import { quickClient } from "../http/support.ts";
 import {
   approve,

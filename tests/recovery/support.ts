@@ -5,7 +5,7 @@ import {
   signRecoveryCancel,
   signRecoveryRequest,
   signRecoverySetup,
-} from "../../server/documents.ts";
+} from "../../server/documents/documents.ts";
 import type { RecoveryRequestView } from "../../server/recovery/recovery.ts";
 import { claimedInstance, memberOf } from "../helpers/instance.ts";
 import { quickClient } from "../http/support.ts";

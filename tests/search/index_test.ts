@@ -8,7 +8,7 @@ import { drizzle } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import { connect, type Database, openDatabase } from "../../db/client.ts";
 import { checkSearchIndex, rebuildSearchIndex } from "../../server/search/rebuild.ts";
-import { rebuildIndexes } from "../../server/indexes.ts";
+import { rebuildIndexes } from "../../server/exchange/indexes.ts";
 import { claimedInstance } from "../helpers/instance.ts";
 import { KEY_SCALE } from "../../server/search/fts.ts";
 

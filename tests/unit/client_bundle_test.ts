@@ -4,7 +4,7 @@ import {
   committedBundleText,
   currentCommittedBundle,
   loadAssets,
-} from "../../server/assets.ts";
+} from "../../server/http/assets.ts";
 
 Deno.test("the committed browser bundle (static/app.js) is what `deno task bundle` makes from static/client/ now", async () => {
   const committed = await Deno.readTextFile(new URL("../../static/app.js", import.meta.url));
@@ -45,7 +45,7 @@ Deno.test("the bundle's hash covers the server/ modules the browser script impor
     const expected of [
       "static/client/main.ts",
       "static/client/http.ts",
-      "server/documents.ts",
+      "server/documents/documents.ts",
       "server/crypto/derive.ts",
     ]
   ) {

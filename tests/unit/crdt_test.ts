@@ -4,9 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { sql } from "drizzle-orm";
-import { applyBatch, type OpDocument, opIdOf, type OpSubmission } from "../../server/oplog.ts";
-import { opsSince, stateHash, versionVector } from "../../server/replication.ts";
-import { signDelete, signMessage, signUpdate } from "../../server/documents.ts";
+import { applyBatch, type OpDocument, opIdOf, type OpSubmission } from "../../server/messages/oplog.ts";
+import { opsSince, stateHash, versionVector } from "../../server/replication/sync.ts";
+import { signDelete, signMessage, signUpdate } from "../../server/documents/documents.ts";
 import type { KeySigner } from "../../server/crypto/signer.ts";
 import {
   A,

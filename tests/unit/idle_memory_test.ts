@@ -1,6 +1,6 @@
-/** server/idleMemory.ts: one memory-reducing collection per quiet spell, never while requests come. */
+/** server/http/idleMemory.ts: one memory-reducing collection per quiet spell, never while requests come. */
 import assert from "node:assert/strict";
-import { exposedCollect, idleReclaimer } from "../../server/idleMemory.ts";
+import { exposedCollect, idleReclaimer } from "../../server/http/idleMemory.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

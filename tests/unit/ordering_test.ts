@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { messageIndex } from "../../db/schema.ts";
-import { decodeCursor, encodeCursor, readHistory } from "../../server/messages.ts";
+import { decodeCursor, encodeCursor, readHistory } from "../../server/messages/messages.ts";
 import { tempDatabase } from "./support.ts";
 
 const CHANNEL = "https://harmony.test/channels/aaaaaaaaaa";

@@ -1,12 +1,12 @@
 /**
- * Sign-in presentations (server/auth.ts): the real route over a real
+ * Sign-in presentations (server/identity/auth.ts): the real route over a real
  * instance, and the domain function with its `now` parameter for time.
  */
 import assert from "node:assert/strict";
-import { CHALLENGE_TTL_MS, issueChallenge, verifyPresentation } from "../../server/auth.ts";
+import { CHALLENGE_TTL_MS, issueChallenge, verifyPresentation } from "../../server/identity/auth.ts";
 import { sign } from "../../server/crypto/dataIntegrity.ts";
 import type { KeySigner } from "../../server/crypto/signer.ts";
-import { HarmonyError } from "../../server/errors.ts";
+import { HarmonyError } from "../../server/shared/errors.ts";
 import { startTestInstance } from "../helpers/instance.ts";
 import { assertRefused, http, randomSigner, sessionCount } from "../http/support.ts";
 

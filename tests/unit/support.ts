@@ -2,7 +2,13 @@
 import { type Database, openDatabase } from "../../db/client.ts";
 import { identityFromSigningSecret } from "../../server/crypto/derive.ts";
 import { type KeySigner, signerFromSecret } from "../../server/crypto/signer.ts";
-import { applyBatch, type Envelope, type OpDocument, opIdOf, type OpSubmission } from "../../server/oplog.ts";
+import {
+  applyBatch,
+  type Envelope,
+  type OpDocument,
+  opIdOf,
+  type OpSubmission,
+} from "../../server/messages/oplog.ts";
 
 export interface TempDatabase extends Database {
   dir: string;

@@ -11,9 +11,9 @@ import {
   verificationMethodOf,
   x25519Multibase,
 } from "../../server/crypto/didkey.ts";
-import { HarmonyError } from "../../server/errors.ts";
-import { normalizeChannelName } from "../../server/channels.ts";
-import { characterCount, cleanText, hasForbiddenCharacters } from "../../server/text.ts";
+import { HarmonyError } from "../../server/shared/errors.ts";
+import { normalizeChannelName } from "../../server/channels/channels.ts";
+import { characterCount, cleanText, hasForbiddenCharacters } from "../../server/shared/text.ts";
 
 function refusedWith(code: string, fn: () => unknown, message?: RegExp): void {
   assert.throws(fn, (error: unknown) => {

@@ -1,6 +1,6 @@
 /** Tokens the server hands out can be pasted after a CLI command; the CLI reads words after `--` as words. */
 import assert from "node:assert/strict";
-import { randomToken } from "../../server/ids.ts";
+import { randomToken } from "../../server/shared/ids.ts";
 import { parseArgs } from "../../cli/commands/args.ts";
 
 Deno.test("tokens are base64url, of the asked size, distinct, and never start with a dash", () => {
