@@ -1,11 +1,26 @@
 import { Hono } from "hono";
 import type { Context, MiddlewareHandler } from "hono";
-import { HarmonyError } from "./shared/errors.ts";
+import { HarmonyError, notFound } from "./shared/errors.ts";
 import type { Harmony } from "./harmony.ts";
-import { apiRoutes } from "./http/api.ts";
 import type { AppEnv } from "./http/env.ts";
 import { csrf, identify } from "./http/middleware.ts";
-import { webRoutes } from "./http/web.tsx";
+import { apiBodyLimits } from "./http/limits.ts";
+import { identityApiRoutes, identityWebRoutes } from "./identity/routes.tsx";
+import { communityApiRoutes, communityWebRoutes } from "./community/routes.tsx";
+import { authorityApiRoutes, authorityWebRoutes } from "./authority/routes.tsx";
+import { channelsApiRoutes, channelsWebRoutes } from "./channels/routes.tsx";
+import { messagesApiRoutes } from "./messages/routes.ts";
+import { replicationApiRoutes, replicationWebRoutes } from "./replication/routes.tsx";
+import { exchangeApiRoutes } from "./exchange/routes.ts";
+import { credentialsApiRoutes } from "./credentials/routes.ts";
+import { settingsWebRoutes } from "./settings/routes.tsx";
+import { recoveryApiRoutes } from "./recovery/routes.ts";
+import { moderationApiRoutes, moderationWebRoutes } from "./moderation/routes.tsx";
+import { dmApiRoutes, dmWebRoutes } from "./dms/routes.tsx";
+import { filesApiRoutes, filesWebRoutes } from "./files/routes.tsx";
+import { conversationApiRoutes, conversationWebRoutes } from "./conversation/routes.tsx";
+import { searchApiRoutes, searchWebRoutes } from "./search/routes.tsx";
+import { attentionApiRoutes, attentionWebRoutes } from "./attention/routes.tsx";
 import { harmonyContext, harmonyCredentialsContext } from "./rdf/vocab.ts";
 import { publishedStatusList } from "./credentials/mod.ts";
 import type { Asset } from "./http/assets.ts";
@@ -47,6 +62,57 @@ function errorResponse(c: Context<AppEnv>, error: unknown): Response | Promise<R
     return c.html(<p class="toast error">{message}</p>, status);
   }
   return c.html(<ErrorPage status={status} message={message} did={c.get("actor")?.did ?? null} />, status);
+}
+
+/** The JSON API (docs/api.md): everything the web UI does, for scripts, bots and the CLI. */
+function apiRoutes(): Hono<AppEnv> {
+  const api = new Hono<AppEnv>();
+  api.use("*", apiBodyLimits());
+  for (
+    const routes of [
+      identityApiRoutes,
+      communityApiRoutes,
+      authorityApiRoutes,
+      channelsApiRoutes,
+      messagesApiRoutes,
+      replicationApiRoutes,
+      exchangeApiRoutes,
+      recoveryApiRoutes,
+      moderationApiRoutes,
+      dmApiRoutes,
+      filesApiRoutes,
+      conversationApiRoutes,
+      searchApiRoutes,
+      attentionApiRoutes,
+      credentialsApiRoutes,
+    ]
+  ) api.route("/", routes());
+  api.all("*", () => {
+    throw notFound("there is no such API endpoint; see docs/api.md");
+  });
+  return api;
+}
+
+/** Server-rendered pages and the htmx endpoints behind their forms. */
+function webRoutes(): Hono<AppEnv> {
+  const web = new Hono<AppEnv>();
+  for (
+    const routes of [
+      channelsWebRoutes,
+      identityWebRoutes,
+      communityWebRoutes,
+      settingsWebRoutes,
+      replicationWebRoutes,
+      authorityWebRoutes,
+      moderationWebRoutes,
+      dmWebRoutes,
+      filesWebRoutes,
+      conversationWebRoutes,
+      searchWebRoutes,
+      attentionWebRoutes,
+    ]
+  ) web.route("/", routes());
+  return web;
 }
 
 /**

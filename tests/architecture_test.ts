@@ -25,6 +25,15 @@ function statements(text: string): { statement: string; specifier: string }[] {
     .map((m) => ({ statement: m[1], specifier: m[2] }));
 }
 
+Deno.test("server/'s root holds only the composition: configuration, the Harmony object, the app, the instance", async () => {
+  const composition = ["app.tsx", "config.ts", "harmony.ts", "instance.ts", "main.ts"];
+  const loose: string[] = [];
+  for await (const entry of Deno.readDir(new URL("server", root))) {
+    if (entry.isFile && !composition.includes(entry.name)) loose.push(`server/${entry.name}`);
+  }
+  assert.deepEqual(loose, [], "each capability has its folder in server/ (ARCHITECTURE.md, the map)");
+});
+
 Deno.test("domain code in server/ never imports Fedify or federation/ (only the composition root does)", async () => {
   const offenders: string[] = [];
   for await (const { path, text } of sources("server")) {

@@ -1,7 +1,7 @@
 /**
  * Attention endpoints (docs/api.md "Mentions, notifications, unread,
  * typing and presence"): the JSON API under /api and the htmx fragments
- * of the bell, mounted by server/http/api.ts and web.tsx.
+ * of the bell, mounted by server/app.tsx.
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
