@@ -34,8 +34,8 @@ import { type IndexRow, toView } from "../server/messages/oplog.ts";
 import type { RemoteOpDocument } from "../server/replication/remoteMessages.ts";
 import type { SignedDelete, SignedReact, SignedUnreact } from "../server/documents/signed.ts";
 import { DEFAULT_REACTION } from "../server/conversation/model.ts";
-import { renderMarkdown } from "../views/markdown.ts";
-import { renderMentions } from "../views/mentions.ts";
+import { renderMarkdown } from "../markup/markdown.ts";
+import { renderMentions } from "../markup/mentions.ts";
 import {
   acceptUri,
   actorUri,

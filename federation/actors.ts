@@ -14,7 +14,7 @@ import type { Harmony } from "../server/harmony.ts";
 import { shortDid } from "../server/community/members.ts";
 import type { ChannelInfo } from "../server/shared/model.ts";
 import { AS } from "../server/rdf/vocab.ts";
-import { escapeHtml } from "../views/markdown.ts";
+import { escapeHtml } from "../markup/markdown.ts";
 import type { HarmonyFederation } from "./federation.ts";
 import { actorKeys, ed25519KeyId } from "./keys.ts";
 import { INSTANCE, paths } from "./uris.ts";

@@ -1,6 +1,6 @@
 /**
  * Fediverse posts arrive as HTML; messages are stored as Markdown source
- * (rendered by views/markdown.ts, which escapes everything). This turns
+ * (rendered by markup/markdown.ts, which escapes everything). This turns
  * the HTML into plain text with line breaks and links, and never lets
  * markup through: tags are dropped, entities decoded, control characters
  * removed.

@@ -1,6 +1,8 @@
 /**
  * The dependency rules of ARCHITECTURE.md, checked on the source: the
- * domain never speaks ActivityPub, views never touch the database.
+ * domain never speaks ActivityPub, views never touch the database,
+ * federation renders no pages, and markup/ (the text renderer views and
+ * federation share) depends on nothing.
  */
 import assert from "node:assert/strict";
 
@@ -60,9 +62,35 @@ Deno.test("views never touch the database: from the domain they take types only"
   assert.deepEqual(offenders, []);
 });
 
+Deno.test("federation/ renders no pages: it never imports views/", async () => {
+  const offenders: string[] = [];
+  let files = 0;
+  for await (const { path, text } of sources("federation")) {
+    files++;
+    for (const specifier of imports(text)) {
+      if (/(^|\/)views\//.test(specifier)) offenders.push(`${path} imports ${specifier}`);
+    }
+  }
+  assert.ok(files > 10, `the walk found only ${files} files in federation/`);
+  assert.deepEqual(offenders, []);
+});
+
+Deno.test("markup/ is a leaf: it imports nothing from outside markup/, so views and federation can share it", async () => {
+  const offenders: string[] = [];
+  let files = 0;
+  for await (const { path, text } of sources("markup")) {
+    files++;
+    for (const specifier of imports(text)) {
+      if (!specifier.startsWith("./")) offenders.push(`${path} imports ${specifier}`);
+    }
+  }
+  assert.ok(files >= 2, `the walk found only ${files} files in markup/`);
+  assert.deepEqual(offenders, []);
+});
+
 Deno.test("only federation/ speaks ActivityPub: nothing else imports Fedify", async () => {
   const offenders: string[] = [];
-  for (const dir of ["server", "db", "views", "cli", "static"]) {
+  for (const dir of ["server", "db", "views", "markup", "cli", "static"]) {
     for await (const { path, text } of sources(dir)) {
       for (const specifier of imports(text)) {
         if (specifier.startsWith("@fedify/")) offenders.push(`${path} imports ${specifier}`);

@@ -7,7 +7,7 @@ import { JoinByCredential } from "./credentials.tsx";
 import type { ExtrasMap } from "../server/conversation/model.ts";
 import { EmojiPicker, threadPathOf } from "./conversation.tsx";
 import { SearchBox } from "./search.tsx";
-import type { MentionNames } from "./mentions.ts";
+import type { MentionNames } from "../markup/mentions.ts";
 import { Bell, type PageAttention, UnreadBadges } from "./notifications.tsx";
 
 export interface ChatData {

@@ -3,8 +3,8 @@ import { raw } from "hono/html";
 import type { Notification } from "../server/attention/reads.ts";
 import type { ProfileInfo } from "../server/shared/model.ts";
 import { Page } from "./layout.tsx";
-import { renderMarkdown } from "./markdown.ts";
-import { type MentionNames, renderMentions } from "./mentions.ts";
+import { renderMarkdown } from "../markup/markdown.ts";
+import { type MentionNames, renderMentions } from "../markup/mentions.ts";
 import { displayName } from "./parts.tsx";
 
 /** What a page shows of the member's attention state. */

@@ -1,6 +1,6 @@
 import { raw } from "hono/html";
-import { renderMarkdown } from "./markdown.ts";
-import { type MentionNames, renderMentions } from "./mentions.ts";
+import { renderMarkdown } from "../markup/markdown.ts";
+import { type MentionNames, renderMentions } from "../markup/mentions.ts";
 import type { MessageView, ProfileInfo, Role } from "../server/shared/model.ts";
 import { Attachments } from "./files.tsx";
 import type { MessageExtras } from "../server/conversation/model.ts";
@@ -72,7 +72,7 @@ export function MessageItem(props: {
   profiles?: Map<string, ProfileInfo>;
   /** The message a permalink points at. */
   highlight?: boolean;
-  /** Current names for mention tokens (views/mentions.ts). */
+  /** Current names for mention tokens (markup/mentions.ts). */
   names?: MentionNames;
   /**
    * Rendered once for every reader (the live stream): both controls and the

@@ -8,7 +8,7 @@ import { invalid } from "../shared/errors.ts";
 import type { Harmony } from "../harmony.ts";
 import { authorityState } from "../authority/store.ts";
 import { shortDid } from "../community/members.ts";
-import type { MentionNames } from "../../views/mentions.ts";
+import type { MentionNames } from "../../markup/mentions.ts";
 import { MAX_MENTIONS, type MentionDirectory, mentionTargets } from "./mentionText.ts";
 
 /** Members and roles a message may mention, with their current names. */
@@ -71,7 +71,7 @@ export async function rolesOf(h: Harmony, did: string): Promise<string[]> {
   return [...roles];
 }
 
-/** Current names for the mention tokens pages render (views/mentions.ts). */
+/** Current names for the mention tokens pages render (markup/mentions.ts). */
 export async function mentionNames(h: Harmony): Promise<MentionNames> {
   const { profiles } = await h.snapshot();
   const roles = new Map((await authorityState(h)).roles.map((r) => [r.slug, r.name]));

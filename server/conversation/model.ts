@@ -35,7 +35,7 @@ export interface MessageExtras {
   pinned: boolean;
   thread: ThreadSummary | null;
   replyTo: ReplyQuote | null;
-  /** This instance's origin: its permalinks in the text link to the message (views/markdown.ts). */
+  /** This instance's origin: its permalinks in the text link to the message (markup/markdown.ts). */
   origin?: string;
 }
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { mentionTokens, resolveMentions, tokensToNames } from "../../server/attention/mentionText.ts";
-import { renderMentions } from "../../views/mentions.ts";
-import { renderMarkdown } from "../../views/markdown.ts";
+import { renderMentions } from "../../markup/mentions.ts";
+import { renderMarkdown } from "../../markup/markdown.ts";
 
 const ada = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
 const adam = "did:key:z6MkpTHR8VNsBxYAAWHut2Geadd9jSwuBV8xRoAnwWsdvktH";

@@ -1,7 +1,7 @@
 /** Emoji validation and local message links in Markdown. */
 import assert from "node:assert/strict";
 import { isEmoji } from "../../server/documents/signed.ts";
-import { localPermalink, renderMarkdown } from "../../views/markdown.ts";
+import { localPermalink, renderMarkdown } from "../../markup/markdown.ts";
 
 Deno.test("a reaction is exactly one emoji grapheme of bounded length", () => {
   for (const ok of ["👍", "❤️", "🇫🇷", "1️⃣", "👩‍👩‍👧‍👦", "🏳️‍🌈", "👍🏽", "©️"]) assert.ok(isEmoji(ok), ok);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { escapeHtml, renderMarkdown } from "../../views/markdown.ts";
+import { escapeHtml, renderMarkdown } from "../../markup/markdown.ts";
 
 const allowedTags: Record<string, string[]> = {
   a: ["href", "rel", "target"],

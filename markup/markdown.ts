@@ -4,6 +4,10 @@
  * and bare URLs. Raw HTML is never interpreted: all text is escaped first
  * and only these constructs produce tags. Links allow http, https and
  * mailto, and carry rel="noopener noreferrer ugc nofollow".
+ *
+ * The one renderer of message text: the pages (views/) and the Notes sent to
+ * the fediverse (federation/activities.ts) both use it, so they say the same
+ * thing. Like all of markup/, it imports nothing from outside markup/.
  */
 
 const htmlEscapes: Record<string, string> = {
