@@ -14,7 +14,8 @@ export function parseDuration(text: string): number {
 export const bridgeCommands: Command[] = [
   {
     name: "bridge offer",
-    synopsis: "CHANNEL --to ACTOR_URL [--expires DURATION] [--actions post,edit,delete,react,sync]",
+    synopsis:
+      "CHANNEL --to ACTOR_URL [--expires DURATION] [--actions post,edit,delete,react,sync] [--out FILE]",
     summary: "delegate a capability for CHANNEL to a peer's channel actor and print it as JSON (admins)",
     arity: [1, 1],
     options: ["to", "expires", "actions", "out"],
