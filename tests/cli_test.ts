@@ -3,6 +3,7 @@
  * real instance: what it prints, what it writes, and how it fails.
  */
 import assert from "node:assert/strict";
+import { freePort } from "./helpers/ports.ts";
 import { HarmonyClient, identityFileFromMnemonic, signerFromIdentityFile } from "../cli/client.ts";
 import { verify } from "../server/crypto/dataIntegrity.ts";
 import { verifySigned } from "../server/documents/signed.ts";
@@ -35,13 +36,6 @@ function printedDid(text: string): string {
 /** The indented lines of words after "recovery phrase". */
 function printedWords(text: string): string[] {
   return text.split("\n").filter((line) => /^ {2}[a-z]+( [a-z]+)+$/.test(line)).join(" ").trim().split(/\s+/);
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 Deno.test("identity create writes a 0600 file and prints its DID and 24 words; restoring them gives the same DID", async (t) => {

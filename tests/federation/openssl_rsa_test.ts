@@ -1,11 +1,20 @@
 import assert from "node:assert/strict";
 import { installOpenSslRsaSigning, openSslRsaSigner } from "../../federation/opensslRsa.ts";
+import { dependenciesRequired } from "../helpers/requirements.ts";
 
 const signer = openSslRsaSigner();
 if (signer === null) {
   console.warn("openssl_rsa_test: libcrypto.so.3 (OpenSSL 3) not found; the tests that need it are skipped");
 }
 const withOpenSsl = { ignore: signer === null, sanitizeResources: false, sanitizeOps: false };
+
+Deno.test({
+  name: "OpenSSL 3 is found where CI installs it (its tests are never skipped there)",
+  ignore: !dependenciesRequired,
+  fn() {
+    assert.ok(signer, "libcrypto.so.3 (OpenSSL 3) was not found, and .ci/run installs it");
+  },
+});
 
 async function rsaKeys(hash: string, modulusLength = 2048, extractable = true): Promise<CryptoKeyPair> {
   return await crypto.subtle.generateKey(

@@ -13,12 +13,8 @@ export interface Link {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
+/** Race-free: see tests/helpers/ports.ts. */
+export { freePort } from "./ports.ts";
 
 /** Forwards every request on `port` to `127.0.0.1:targetPort`, unless cut. */
 export function startLink(port: number, targetPort: number): Link {

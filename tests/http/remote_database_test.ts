@@ -7,6 +7,15 @@ import assert from "node:assert/strict";
 import { freePort } from "../helpers/partition.ts";
 import { claimedInstance, startTestInstance } from "../helpers/instance.ts";
 import { sqldUnavailable, startSqld } from "../helpers/sqld.ts";
+import { dependenciesRequired } from "../helpers/requirements.ts";
+
+Deno.test({
+  name: "sqld is available where CI provides it (the remote-database test is never skipped there)",
+  ignore: !dependenciesRequired,
+  fn() {
+    assert.ok(!sqldUnavailable, "sqld is unavailable (HARMONY_SKIP_SQLD set, or no binary for this machine)");
+  },
+});
 
 Deno.test({
   name:

@@ -83,18 +83,7 @@ export async function sessionCount(h: Harmony): Promise<number> {
  * is chosen below the kernel's ephemeral range (32768 and up on Linux), so a
  * server started elsewhere with port 0 cannot be handed the same one.
  */
-export function freePort(): number {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 12000);
-    try {
-      Deno.listen({ hostname: "0.0.0.0", port }).close();
-      return port;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
-    }
-  }
-  throw new Error("no free port found");
-}
+export { freePort } from "../helpers/ports.ts";
 
 /** A new signed-in identity that joined through a one-use invite from `admin`. */
 export async function joinedMember(origin: string, admin: HarmonyClient): Promise<HarmonyClient> {
