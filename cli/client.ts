@@ -531,6 +531,29 @@ export class HarmonyClient {
     return await this.request("POST", "/capabilities", { delegation });
   }
 
+  /**
+   * Registers `bot` (its signer: the bot's own key, which signs its
+   * consent) as our bot, named `name`. It then holds what we delegate to it
+   * (`delegate(bot.did, …)`) and counts against our limits.
+   */
+  async registerBot(bot: KeySigner, name: string): Promise<BotJson> {
+    const community = await this.communityIri();
+    const consent = await signAction(bot, { action: "bot-consent", target: this.did, community });
+    const action = await this.signedAction("bot-register", bot.did, { name });
+    return await this.request("POST", "/bots", { did: bot.did, name, action, consent });
+  }
+
+  /** The registered bots of the community's members. */
+  bots(): Promise<BotJson[]> {
+    return this.request("GET", "/bots");
+  }
+
+  /** Removes a bot (ours, or, with `kick`, a bot of a member we outrank); what it held is revoked. */
+  async unregisterBot(did: string): Promise<void> {
+    const action = await this.signedAction("bot-unregister", did);
+    return await this.request("DELETE", `/bots/${encodeURIComponent(did)}`, { action });
+  }
+
   async revokeCapability(id: string): Promise<void> {
     const action = await this.signedAction("capability-revoke", id);
     return await this.request("DELETE", `/capabilities/${encodeURIComponent(id)}`, { action });
@@ -991,6 +1014,16 @@ export interface MemberListingJson extends MemberJson {
   /** The display name, or a short form of the DID when there is no profile. */
   name: string;
   profile: ProfileJson | null;
+}
+
+export interface BotJson {
+  did: string;
+  /** The member who registered it and answers for it. */
+  owner: string;
+  name: string;
+  registered: string;
+  /** The owner's display name (in the list). */
+  ownerName?: string;
 }
 
 export interface InviteJson {

@@ -62,6 +62,22 @@ export interface ModerationState {
   alerts: Alert[];
 }
 
+/** What keeps a DID from acting now: a ban, or a timeout still running. */
+export type Sanction = { kind: "banned"; reason: string | null } | { kind: "timed_out"; until: string };
+
+export function sanctionOn(state: ModerationState, did: string, now = Date.now()): Sanction | null {
+  const ban = state.bans.get(did);
+  if (ban) return { kind: "banned", reason: ban.reason };
+  const timeout = state.timeouts.get(did);
+  if (timeout && Date.parse(timeout.until) > now) return { kind: "timed_out", until: timeout.until };
+  return null;
+}
+
+/** Whether anyone is banned or timed out at all (a quiet community skips every look-up). */
+export function anySanctions(state: ModerationState): boolean {
+  return state.bans.size > 0 || state.timeouts.size > 0;
+}
+
 export const moderationGraph = (h: Harmony) => `${h.config.origin}/moderation`;
 export const alertIri = (h: Harmony, id: string) => `${h.config.origin}/moderation/alerts/${id}`;
 
