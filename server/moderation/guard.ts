@@ -22,6 +22,7 @@ import type { MiddlewareHandler } from "hono";
 import { sql } from "drizzle-orm";
 import { allowed } from "../authority/authorize.ts";
 import { accountableMember } from "../authority/holders.ts";
+import { authorityState } from "../authority/store.ts";
 import type { Snapshot } from "../community/snapshot.ts";
 import { forbidden, HarmonyError } from "../shared/errors.ts";
 import { formatDuration } from "../shared/duration.ts";
@@ -71,8 +72,42 @@ function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
 
 // ---- bans
 
+/**
+ * The DIDs a non-member acts for here: the member who registered it as a
+ * bot, and everyone above it in the chains of the capabilities it holds or
+ * held (a ban revokes what the banned DID holds, so revoked links count).
+ * A member acts for themselves only.
+ */
+async function actsFor(h: Harmony, did: string): Promise<Set<string>> {
+  const out = new Set<string>();
+  const snapshot = await h.snapshot();
+  if (snapshot.members.has(did)) return out;
+  const bot = snapshot.registeredBots.get(did);
+  if (bot) out.add(bot.owner);
+  const authority = await authorityState(h);
+  for (const held of authority.byHolder.get(did) ?? []) {
+    for (let parent = held.parent, hops = 0; parent && hops < 16; hops++) {
+      const link = authority.byId.get(parent);
+      if (!link) break;
+      out.add(link.holder);
+      parent = link.parent;
+    }
+  }
+  out.delete(did);
+  return out;
+}
+
+/**
+ * Whether operations by `did` are refused as a banned DID's (the bridge
+ * inbox and anti-entropy ask): it is banned, or it is no member here and
+ * acts for a banned DID, as its bot or through a delegation from it.
+ */
 export async function isBanned(h: Harmony, did: string): Promise<boolean> {
-  return (await moderationState(h)).bans.has(did);
+  const state = await moderationState(h);
+  if (state.bans.size === 0) return false;
+  if (state.bans.has(did)) return true;
+  for (const principal of await actsFor(h, did)) if (state.bans.has(principal)) return true;
+  return false;
 }
 
 export async function refuseIfBanned(h: Harmony, did: string): Promise<void> {
