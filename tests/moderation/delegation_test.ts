@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { delegateFrom } from "../../server/authority/delegating.ts";
 import { storeHeld } from "../../server/authority/store.ts";
 import { signAction } from "../../server/documents/documents.ts";
-import type { HarmonyClient } from "../../cli/client.ts";
+import { HarmonyClient } from "../../cli/client.ts";
 import type { Harmony } from "../../server/harmony.ts";
 import { claimedInstance, memberOf, newClient } from "../helpers/instance.ts";
 import { refused, snapshotCounts } from "./support.ts";
@@ -291,8 +291,11 @@ Deno.test({
     const alice = await memberOf(instance, owner);
     const outsider = await newClient(instance);
 
+    const signers = new Map<string, HarmonyClient["signer"]>();
+    const findSigner = (did: string) => Promise.resolve(signers.get(did) ?? null);
     await t.step("refusals leave nothing written", async () => {
       const bot = await newClient(instance);
+      signers.set(bot.did, bot.signer);
       const community = (await alice.community()).iri;
       const action = await alice.signedAction("bot-register", bot.did, { name: "forged" });
       const notTheBot = await signAction(outsider.signer!, {
@@ -331,6 +334,21 @@ Deno.test({
       const listed = (await owner.bots()).find((b) => b.name === "Greeter")!;
       assert.equal(listed.owner, alice.did);
       assert.ok(!(await owner.members()).some((m) => m.did === listed.did), "not a member");
+      await alice.setProfile("Alice");
+      const bot = new HarmonyClient(instance.origin, (await findSigner(listed.did))!);
+      await bot.signIn();
+      await alice.delegate(bot.did, ["post"]);
+      await bot.post("general", "beep");
+      const page = await fetch(`${instance.origin}/channels/${(await owner.channel("general")).id}`, {
+        headers: { authorization: `Bearer ${owner.token}` },
+      }).then((r) => r.text());
+      assert.match(page, /Bots — 1/, "the member list has a bots section");
+      assert.match(page, /aria-label="Message from Greeter"/);
+      assert.equal(
+        page.match(/Alice(&#39;|')s bot/g)?.length,
+        2,
+        "beside its name in the list and on its message",
+      );
       await alice.leave();
       assert.ok(!(await owner.bots()).some((b) => b.did === listed.did));
       await alice.join((await owner.createInvite({ maxUses: 1 })).code);
