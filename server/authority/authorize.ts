@@ -15,7 +15,7 @@ import { communityKey } from "../capabilities/communityKey.ts";
 import { forbidden, HarmonyError, unauthorized } from "../shared/errors.ts";
 import type { Harmony } from "../harmony.ts";
 import type { Actor, ChannelInfo } from "../shared/model.ts";
-import { moderationState } from "../moderation/state.ts";
+import { moderationState, moderationStateNow } from "../moderation/state.ts";
 import { type Action, ACTIONS } from "./actions.ts";
 import { describeSuspension, mayUse, standingOf, type Suspension, suspensionOf } from "./holders.ts";
 import { authorityState, type HeldCapability } from "./store.ts";
@@ -108,15 +108,21 @@ async function evaluate(
     Date.parse(held.expires) > now.getTime()
   );
   if (candidates.length === 0) return null;
-  const [snapshot, moderation] = await Promise.all([h.snapshot(), moderationState(h)]);
-  const standing = standingOf(snapshot, did);
+  const standing = standingOf(await h.snapshot(), did);
   if (standing.kind === "outsider") return { outsider: true };
   if (!mayUse(standing, action)) return null;
   let suspended: Suspension | null = null;
   for (const held of candidates) {
     const chainIds = await verifiedChain(h, held, now);
     if (!chainIds || chainIds.some((id) => state.revoked.has(id))) continue;
-    const suspension = suspensionOf(state, moderation, standing, chainIds, now.getTime());
+    const moderation = moderationStateNow(h);
+    const suspension = suspensionOf(
+      state,
+      moderation instanceof Promise ? await moderation : moderation,
+      standing,
+      chainIds,
+      now.getTime(),
+    );
     if (suspension) {
       suspended ??= suspension;
       continue;

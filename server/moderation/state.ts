@@ -82,6 +82,8 @@ export const moderationGraph = (h: Harmony) => `${h.config.origin}/moderation`;
 export const alertIri = (h: Harmony, id: string) => `${h.config.origin}/moderation/alerts/${id}`;
 
 const cache = new WeakMap<Harmony, Promise<ModerationState>>();
+/** The loaded state, for checks on the hot path that need not wait a turn for an already settled promise. */
+const loaded = new WeakMap<Harmony, ModerationState>();
 
 const watched = new WeakSet<Harmony>();
 
@@ -93,18 +95,26 @@ export function moderationState(h: Harmony): Promise<ModerationState> {
       watched.add(h);
       h.hub.subscribeCommunity(() => moderationChanged(h));
     }
-    state = load(h);
-    cache.set(h, state);
-    state.catch(() => {
-      if (cache.get(h) === state) cache.delete(h);
+    const loading = state = load(h);
+    cache.set(h, loading);
+    loading.then((value) => {
+      if (cache.get(h) === loading) loaded.set(h, value);
+    }, () => {
+      if (cache.get(h) === loading) cache.delete(h);
     });
   }
   return state;
 }
 
+/** The moderation state, without waiting when it is loaded already (the common case). */
+export function moderationStateNow(h: Harmony): ModerationState | Promise<ModerationState> {
+  return loaded.get(h) ?? moderationState(h);
+}
+
 /** Drops the cache (after a write to the moderation graph). */
 export function moderationChanged(h: Harmony): void {
   cache.delete(h);
+  loaded.delete(h);
 }
 
 /**
