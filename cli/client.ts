@@ -31,6 +31,7 @@ export type { AuditPageJson } from "./api/audit.ts";
 export type { CapabilityJson, CapabilityReportJson, RoleJson } from "./api/authority.ts";
 export type { ChannelJson, ChannelStreamEvent } from "./api/channels.ts";
 export type {
+  BotJson,
   CommunityJson,
   InviteJson,
   MemberJson,

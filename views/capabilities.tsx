@@ -56,7 +56,7 @@ export function CapabilityChains(
   );
 }
 
-/** The profile page's delegation section: give some of my actions to a bot or a member, and revoke. */
+/** The profile page's delegation section: give some of my actions to a member or my bot, and revoke. */
 export function DelegationsSection(
   props: { delegated: CapabilityView[]; mine: string[]; channels: ChannelInfo[] },
 ) {
@@ -64,8 +64,9 @@ export function DelegationsSection(
     <section aria-labelledby="s-delegations">
       <h2 id="s-delegations">Delegations</h2>
       <p class="muted">
-        Let a bot or another member act for you: you sign a capability with some of your own actions, on one
-        channel or everywhere, until a date. You can revoke it at any time.
+        Let another member or your bot act for you: you sign a capability with some of your own actions, on
+        one channel or everywhere, until a date. You can revoke it at any time. A DID that is neither cannot
+        hold one: register a bot first (<code>harmony bot register</code>); what it does counts as yours.
       </p>
       <form id="delegate-form">
         <label for="delegate-to">To (a did:key)</label>

@@ -1,5 +1,6 @@
 import { raw } from "hono/html";
 import type { MemberListing } from "../server/community/members.ts";
+import type { BotListing } from "../server/community/bots.ts";
 import type { ChannelInfo, CommunityInfo, MessageView, ProfileInfo } from "../server/shared/model.ts";
 import { Page } from "./layout.tsx";
 import { Avatar, displayName, MessageItem, type Viewer } from "./parts.tsx";
@@ -20,6 +21,8 @@ export interface ChatData {
   profiles: Map<string, ProfileInfo>;
   /** Shown to members only; others see the count. */
   members: readonly MemberListing[] | null;
+  /** Members' registered bots, listed under the members (members only). */
+  bots?: readonly BotListing[] | null;
   memberCount: number;
   viewer: Viewer | null;
   csrfToken: string | null;
@@ -155,8 +158,22 @@ function memberRow(m: MemberListing): string[] {
 
 const PRESENCE_STATES = new Set(["online", "idle", "offline"]);
 
+/** What the avatar of a bot needs: its name (for the initials), no image. */
+const botProfile = (bot: BotListing): ProfileInfo => ({
+  did: bot.did,
+  name: bot.name,
+  avatarType: null,
+  avatarHash: null,
+  updated: bot.registered,
+});
+
 export function MemberList(
-  props: { members: readonly MemberListing[] | null; count: number; presence?: Record<string, string> },
+  props: {
+    members: readonly MemberListing[] | null;
+    bots?: readonly BotListing[] | null;
+    count: number;
+    presence?: Record<string, string>;
+  },
 ) {
   if (!props.members) {
     return (
@@ -169,8 +186,10 @@ export function MemberList(
   const groups: Array<[string, MemberListing[]]> = [
     ["Owner", props.members.filter((m) => m.role === "owner")],
     ["Admins", props.members.filter((m) => m.role === "admin")],
+    ["Moderators", props.members.filter((m) => m.role === "moderator")],
     ["Members", props.members.filter((m) => m.role === "member")],
   ];
+  const bots = props.bots ?? [];
   const statusOf = (did: string) => {
     const status = props.presence?.[did] ?? "offline";
     return PRESENCE_STATES.has(status) ? status : "offline";
@@ -185,6 +204,26 @@ export function MemberList(
           </ul>
         </section>
       ))}
+      {bots.length > 0
+        ? (
+          <section>
+            <h2>Bots — {bots.length}</h2>
+            <ul>
+              {bots.map((bot) => (
+                <li>
+                  <a href={`/members/${encodeURIComponent(bot.did)}`}>
+                    <Avatar did={bot.did} profile={botProfile(bot)} size="small" />
+                    <span class="bot-row">
+                      <span>{bot.name}</span>
+                      <span class="bot-badge">{bot.ownerName}'s bot</span>
+                    </span>
+                  </a>
+                </li>
+              ))}
+            </ul>
+          </section>
+        )
+        : null}
     </aside>
   );
 }
@@ -412,7 +451,12 @@ export function ChatPage(props: ChatData) {
           <Composer channel={channel} viewer={viewer} community={props.community} thread={props.thread} />
           <EmojiPicker />
         </main>
-        <MemberList members={props.members} count={props.memberCount} presence={props.presence} />
+        <MemberList
+          members={props.members}
+          bots={props.bots}
+          count={props.memberCount}
+          presence={props.presence}
+        />
       </div>
     </Page>
   );

@@ -195,7 +195,18 @@ export function MemberPage(props: {
             <code class="did">{props.did}</code>
           </dd>
           <dt>Role</dt>
-          <dd>{props.member ? props.member.role : "not a member"}</dd>
+          <dd>
+            {props.member ? props.member.role : props.profile?.bot
+              ? (
+                <>
+                  a bot of{" "}
+                  <a href={`/members/${encodeURIComponent(props.profile.bot.owner)}`}>
+                    {props.profile.bot.ownerName}
+                  </a>
+                </>
+              )
+              : "not a member"}
+          </dd>
           {props.profile?.movedTo
             ? (
               <>

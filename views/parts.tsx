@@ -120,6 +120,7 @@ export function MessageItem(props: {
                 {displayName(message.author, props.author)}
               </a>
             )}
+          {props.author?.bot ? <span class="bot-badge">{props.author.bot.ownerName}'s bot</span> : null}
           <time datetime={message.published}>{message.published.slice(0, 16).replace("T", " ")}</time>
           {message.updated ? <span class="edited" title={`edited ${message.updated}`}>(edited)</span> : null}
           {extras?.pinned ? <span class="pin-badge" title="pinned" aria-label="pinned">📌</span> : null}

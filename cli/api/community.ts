@@ -1,6 +1,7 @@
-/** The community and its members: claim, join and leave, the member list, profiles and invites. */
+/** The community and its members: claim, join and leave, the member list, bots, profiles and invites. */
 import type { HarmonyClient } from "../client.ts";
-import { signProfile } from "../../server/documents/documents.ts";
+import type { KeySigner } from "../../server/crypto/signer.ts";
+import { signAction, signProfile } from "../../server/documents/documents.ts";
 import { signerOf } from "./identity.ts";
 
 export class CommunityApi {
@@ -58,6 +59,29 @@ export class CommunityApi {
   revokeInvite(this: HarmonyClient, code: string): Promise<void> {
     return this.request("DELETE", `/invites/${encodeURIComponent(code)}`);
   }
+
+  /**
+   * Registers `bot` (its signer: the bot's own key, which signs its
+   * consent) as our bot, named `name`. It then holds what we delegate to it
+   * (`delegate(bot.did, …)`) and counts against our limits.
+   */
+  async registerBot(this: HarmonyClient, bot: KeySigner, name: string): Promise<BotJson> {
+    const community = await this.communityIri();
+    const consent = await signAction(bot, { action: "bot-consent", target: this.did, community });
+    const action = await this.signedAction("bot-register", bot.did, { name });
+    return await this.request("POST", "/bots", { did: bot.did, name, action, consent });
+  }
+
+  /** The registered bots of the community's members. */
+  bots(this: HarmonyClient): Promise<BotJson[]> {
+    return this.request("GET", "/bots");
+  }
+
+  /** Removes a bot (ours, or, with `kick`, a bot of a member we outrank); what it held is revoked. */
+  async unregisterBot(this: HarmonyClient, did: string): Promise<void> {
+    const action = await this.signedAction("bot-unregister", did);
+    return await this.request("DELETE", `/bots/${encodeURIComponent(did)}`, { action });
+  }
 }
 
 export interface CommunityJson {
@@ -79,6 +103,16 @@ export interface ProfileJson {
   avatarType: string | null;
   avatarHash: string | null;
   updated: string;
+}
+
+export interface BotJson {
+  did: string;
+  /** The member who registered it and answers for it. */
+  owner: string;
+  name: string;
+  registered: string;
+  /** The owner's display name (in the list). */
+  ownerName?: string;
 }
 
 export interface MemberListingJson extends MemberJson {

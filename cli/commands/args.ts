@@ -38,6 +38,7 @@ export const OPTIONS = {
   "min-age": "value",
   file: "value",
   cursor: "value",
+  name: "value",
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

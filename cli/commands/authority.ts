@@ -1,6 +1,9 @@
-/** `harmony roles | role create | role assign | role remove | owner | delegate | capabilities | capability revoke`. */
+/**
+ * `harmony roles | role create | role assign | role remove | owner | delegate | capabilities |
+ * capability revoke | bots | bot register | bot remove`.
+ */
 import { stringOption, UsageError } from "./args.ts";
-import type { Command } from "./command.ts";
+import { type Command, readIdentityFile } from "./command.ts";
 import { table } from "./io.ts";
 
 const short = (did: string | null) => (did ? `${did.replace(/^did:key:/, "").slice(0, 12)}…` : "—");
@@ -68,7 +71,7 @@ export const authorityCommands: Command[] = [
     name: "delegate",
     synopsis: "DID --actions a,b [--channel CHANNEL] [--expires DATE]",
     summary:
-      "let a bot or a member act for you: some of your actions, on a channel or everywhere, until DATE",
+      "let a member or your bot act for you: some of your actions, on a channel or everywhere, until DATE",
     arity: [1, 1],
     options: ["actions", "channel", "expires"],
     async run({ args, options, connect, io }) {
@@ -127,6 +130,43 @@ export const authorityCommands: Command[] = [
       const client = await connect();
       await client.revokeCapability(args[0]);
       await io.out(`Revoked ${args[0]}.\n`);
+    },
+  },
+  {
+    name: "bots",
+    synopsis: "",
+    summary: "list the bots members registered, and whose each is",
+    arity: [0, 0],
+    async run({ connect, io }) {
+      const client = await connect();
+      const bots = await client.bots();
+      await io.out(table(["BOT", "NAME", "OWNER"], bots.map((b) => [b.did, b.name, b.ownerName ?? b.owner])));
+    },
+  },
+  {
+    name: "bot register",
+    synopsis: "BOT-IDENTITY-FILE --name NAME",
+    summary: "register a bot as yours (its key signs its consent); then delegate to it what it may do",
+    arity: [1, 1],
+    options: ["name"],
+    async run({ args, options, connect, io }) {
+      const name = stringOption(options, "name");
+      if (!name) throw new UsageError("bot register needs --name");
+      const { signer } = await readIdentityFile(args[0]);
+      const client = await connect();
+      const bot = await client.registerBot(signer, name);
+      await io.out(`Registered ${bot.did} as your bot "${bot.name}".\n`);
+    },
+  },
+  {
+    name: "bot remove",
+    synopsis: "DID",
+    summary: "unregister a bot (yours, or a bot of a member you outrank, with kick); what it held is revoked",
+    arity: [1, 1],
+    async run({ args, connect, io }) {
+      const client = await connect();
+      await client.unregisterBot(args[0]);
+      await io.out(`Removed the bot ${args[0]}.\n`);
     },
   },
 ];

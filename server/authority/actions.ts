@@ -58,6 +58,14 @@ const ADMIN: Action[] = [
   "manage-followers",
 ];
 
+/**
+ * Who may receive what (server/authority/holders.ts): a member, any action
+ * the delegator holds; a member's registered bot, from its owner only, any
+ * of these except the owner's own; anyone else, nothing (a capability does
+ * not make a DID a member, and would let it past admission).
+ */
+export const NEVER_FOR_BOTS: readonly Action[] = ["transfer-ownership", "export"];
+
 /** The roles every community has. Admins may define more (server/authority/roles.ts). */
 export const BUILT_IN_ROLES = {
   owner: { name: "Owner", actions: ALL_ACTIONS },

@@ -7,13 +7,17 @@
  *
  * Verified chains are cached for a while (keyed by capability id; the
  * signatures cannot change); expiry and revocation are checked on every
- * call, so a revocation takes effect at once.
+ * call, so a revocation takes effect at once. So are the holder's standing
+ * (a member, a member's registered bot, or nobody here) and the sanctions on
+ * everyone above it in the chain (server/authority/holders.ts).
  */
 import { communityKey } from "../capabilities/communityKey.ts";
-import { forbidden, unauthorized } from "../shared/errors.ts";
+import { forbidden, HarmonyError, unauthorized } from "../shared/errors.ts";
 import type { Harmony } from "../harmony.ts";
 import type { Actor, ChannelInfo } from "../shared/model.ts";
+import { moderationState, moderationStateNow } from "../moderation/state.ts";
 import { type Action, ACTIONS } from "./actions.ts";
+import { describeSuspension, mayUse, standingOf, type Suspension, suspensionOf } from "./holders.ts";
 import { authorityState, type HeldCapability } from "./store.ts";
 
 export interface Authorization {
@@ -60,22 +64,72 @@ export function covers(capabilityTarget: string, target: string): boolean {
 
 /**
  * The capabilities `did` holds that are in force now: not expired, not
- * revoked, no revoked link in their chain, every signature verified.
+ * revoked, no revoked link in their chain, every signature verified, held
+ * by a member or a registered bot (a bot's without the owner's own
+ * actions), and nobody above the holder sanctioned.
  */
 export async function capabilitiesInForce(
   h: Harmony,
   did: string,
   now = new Date(),
 ): Promise<Array<HeldCapability & { chainIds: string[] }>> {
-  const state = await authorityState(h);
+  const [state, snapshot, moderation] = await Promise.all([
+    authorityState(h),
+    h.snapshot(),
+    moderationState(h),
+  ]);
+  const standing = standingOf(snapshot, did);
+  if (standing.kind === "outsider") return [];
   const out: Array<HeldCapability & { chainIds: string[] }> = [];
   for (const held of state.byHolder.get(did) ?? []) {
     if (held.revoked || Date.parse(held.expires) <= now.getTime()) continue;
+    const actions = held.actions.filter((action) => mayUse(standing, action));
+    if (actions.length === 0) continue;
     const chainIds = await verifiedChain(h, held, now);
     if (!chainIds || chainIds.some((id) => state.revoked.has(id))) continue;
-    out.push({ ...held, chainIds });
+    if (suspensionOf(state, moderation, standing, chainIds, now.getTime())) continue;
+    out.push({ ...held, actions, chainIds });
   }
   return out;
+}
+
+/** An authorization, or why there is none (null: nothing held covers it). */
+async function evaluate(
+  h: Harmony,
+  did: string,
+  action: Action,
+  channel: ChannelInfo | null | undefined,
+  now: Date,
+): Promise<Authorization | { suspended: Suspension } | { outsider: true } | null> {
+  const state = await authorityState(h);
+  const target = channel ? h.iris.channelTarget(channel.id) : h.iris.communityTarget;
+  const candidates = (state.byHolder.get(did) ?? []).filter((held) =>
+    !held.revoked && held.actions.includes(action) && covers(held.target, target) &&
+    Date.parse(held.expires) > now.getTime()
+  );
+  if (candidates.length === 0) return null;
+  const standing = standingOf(await h.snapshot(), did);
+  if (standing.kind === "outsider") return { outsider: true };
+  if (!mayUse(standing, action)) return null;
+  let suspended: Suspension | null = null;
+  for (const held of candidates) {
+    const chainIds = await verifiedChain(h, held, now);
+    if (!chainIds || chainIds.some((id) => state.revoked.has(id))) continue;
+    const moderation = moderationStateNow(h);
+    const suspension = suspensionOf(
+      state,
+      moderation instanceof Promise ? await moderation : moderation,
+      standing,
+      chainIds,
+      now.getTime(),
+    );
+    if (suspension) {
+      suspended ??= suspension;
+      continue;
+    }
+    return { did, capabilityId: held.id, chainIds };
+  }
+  return suspended ? { suspended } : null;
 }
 
 /** Checks without throwing; null when not allowed. */
@@ -86,18 +140,8 @@ export async function allowed(
   channel?: ChannelInfo | null,
   now = new Date(),
 ): Promise<Authorization | null> {
-  const state = await authorityState(h);
-  const target = channel ? h.iris.channelTarget(channel.id) : h.iris.communityTarget;
-  const candidates = (state.byHolder.get(did) ?? []).filter((held) =>
-    !held.revoked && held.actions.includes(action) && covers(held.target, target) &&
-    Date.parse(held.expires) > now.getTime()
-  );
-  for (const held of candidates) {
-    const chainIds = await verifiedChain(h, held, now);
-    if (!chainIds || chainIds.some((id) => state.revoked.has(id))) continue;
-    return { did, capabilityId: held.id, chainIds };
-  }
-  return null;
+  const result = await evaluate(h, did, action, channel, now);
+  return result && "capabilityId" in result ? result : null;
 }
 
 /**
@@ -112,9 +156,27 @@ export async function authorize(
 ): Promise<Authorization> {
   const what = ACTIONS[action];
   if (!actor.did) throw unauthorized(`sign in to ${what}`);
-  const result = await allowed(h, actor.did, action, channel);
-  if (result) return result;
+  const now = new Date();
+  const result = await evaluate(h, actor.did, action, channel, now);
+  if (result && "capabilityId" in result) return result;
   const where = channel ? ` in #${channel.name}` : "";
+  if (result && "suspended" in result) {
+    throw new HarmonyError(
+      403,
+      "delegation_suspended",
+      `the capability you hold to ${what}${where} is suspended: ${
+        describeSuspension(result.suspended, now.getTime())
+      }`,
+    );
+  }
+  if (result && "outsider" in result) {
+    throw new HarmonyError(
+      403,
+      "not_a_member",
+      `you are not a member here, and a capability delegated to you does not make you one: ` +
+        `join the community to ${what}${where}`,
+    );
+  }
   throw forbidden(`you have no capability to ${what}${where}`);
 }
 

@@ -2,8 +2,9 @@
  * Handing out capabilities. The community key delegates from the root
  * capability (the owner's capability, every member's basic one); members
  * delegate from what they hold (owner to admins, admins to moderators,
- * anyone to a bot or another member), each link attenuating actions, the
- * target (one channel) and the expiry, never more than its parent.
+ * any member to another member or to their own registered bot), each link
+ * attenuating actions, the target (one channel) and the expiry, never more
+ * than its parent. Who may receive what is in server/authority/holders.ts.
  */
 import type { Tx } from "../../db/client.ts";
 import { quadStore } from "../../db/quadstore.ts";
@@ -13,11 +14,14 @@ import { communityKey } from "../capabilities/communityKey.ts";
 import { rootCapabilityId } from "../capabilities/root.ts";
 import { didOfVerificationMethod, isDidKey } from "../crypto/didkey.ts";
 import type { DelegatedCapability } from "../documents/documents.ts";
-import { conflict, forbidden, invalid, notFound } from "../shared/errors.ts";
+import { conflict, forbidden, HarmonyError, invalid, notFound } from "../shared/errors.ts";
+import { formatDuration } from "../shared/duration.ts";
+import { moderationState, sanctionOn } from "../moderation/state.ts";
 import type { Harmony } from "../harmony.ts";
 import type { Actor } from "../shared/model.ts";
 import { H } from "../rdf/vocab.ts";
-import { type Action, BUILT_IN_ROLES, isAction } from "./actions.ts";
+import { type Action, BUILT_IN_ROLES, isAction, NEVER_FOR_BOTS } from "./actions.ts";
+import { standingOf } from "./holders.ts";
 import { authorize, capabilitiesInForce, covers, outranks } from "./authorize.ts";
 import {
   authorityChanged,
@@ -133,9 +137,58 @@ function checkShape(value: unknown): DelegatedCapability {
 }
 
 /**
+ * Who may delegate and to whom: a member free of sanctions, to another
+ * member or to their own registered bot (not the owner's own actions).
+ * A DID that is neither is refused: a capability would not make it a
+ * member, only let it past admission.
+ */
+async function checkDelegation(
+  h: Harmony,
+  delegator: string,
+  capability: DelegatedCapability,
+): Promise<void> {
+  const snapshot = await h.snapshot();
+  if (!snapshot.members.has(delegator)) throw forbidden("only members delegate capabilities");
+  const sanction = sanctionOn(await moderationState(h), delegator);
+  if (sanction?.kind === "timed_out") {
+    throw new HarmonyError(
+      403,
+      "timed_out",
+      `you are timed out and cannot delegate for another ${
+        formatDuration(Date.parse(sanction.until) - Date.now())
+      }`,
+    );
+  }
+  if (sanction) throw new HarmonyError(403, "banned", "you are banned from this community");
+  const recipient = standingOf(snapshot, capability.controller);
+  if (recipient.kind === "member") return;
+  if (recipient.kind === "bot") {
+    if (recipient.owner !== delegator) {
+      throw new HarmonyError(
+        403,
+        "not_your_bot",
+        "that DID is another member's bot: only its owner delegates to it",
+      );
+    }
+    const reserved = capability.allowedAction.filter((a) => NEVER_FOR_BOTS.includes(a as Action));
+    if (reserved.length) {
+      throw invalid("not_for_bots", `a bot cannot hold ${reserved.join(", ")}: those stay with the owner`);
+    }
+    return;
+  }
+  throw new HarmonyError(
+    403,
+    "not_a_member",
+    "that DID is not a member here, and a capability would not make it one: invite it to join, " +
+      "or register it as your bot first (POST /api/bots)",
+  );
+}
+
+/**
  * Accepts a delegation `actor` signed from one of their capabilities: the
- * parent must be theirs and in force, the signature theirs, and the whole
- * chain must verify (so it grants no more than its parent).
+ * parent must be theirs and in force, the signature theirs, the recipient
+ * a member or the actor's own bot (checkDelegation), and the whole chain
+ * must verify (so it grants no more than its parent).
  */
 export async function acceptDelegation(
   h: Harmony,
@@ -147,6 +200,7 @@ export async function acceptDelegation(
   const capability = checkShape(value);
   const signer = didOfVerificationMethod(String(capability.proof.verificationMethod ?? ""));
   if (signer !== actor.did) throw forbidden("you can only send delegations you signed yourself");
+  await checkDelegation(h, actor.did, capability);
   const mine = await capabilitiesInForce(h, actor.did);
   const parent = mine.find((c) => c.id === capability.parentCapability);
   if (!parent) throw forbidden("the delegation's parent is not a capability you hold");

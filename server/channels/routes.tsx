@@ -15,6 +15,7 @@ import {
 } from "./channels.ts";
 import { getCommunity } from "../community/community.ts";
 import { listMembers } from "../community/members.ts";
+import { listBots } from "../community/bots.ts";
 import { requireRead } from "../community/permissions.ts";
 import { changesSince, history, latestRevision } from "../messages/messages.ts";
 import { EVERY_VIEWER, extrasFor } from "../conversation/store.ts";
@@ -135,6 +136,7 @@ export function channelsWebRoutes(): Hono<AppEnv> {
         revision={revision}
         profiles={snapshot.profiles}
         members={viewer?.role ? members : null}
+        bots={viewer?.role ? await listBots(h) : null}
         memberCount={members.length}
         viewer={viewer}
         csrfToken={csrfOf(c)}

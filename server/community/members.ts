@@ -34,6 +34,8 @@ import {
   revokeMemberCredentials,
 } from "../credentials/issue.ts";
 import { admitJoin } from "../moderation/guard.ts";
+import { shortDid } from "./snapshot.ts";
+import { dropBot } from "./bots.ts";
 import { auditFor, recordAudit } from "../audit/log.ts";
 
 export interface MemberListing extends MemberInfo {
@@ -41,11 +43,7 @@ export interface MemberListing extends MemberInfo {
   profile: ProfileInfo | null;
 }
 
-/** A short fallback name for a DID with no profile. */
-export function shortDid(did: string): string {
-  const key = did.replace(/^did:key:/, "");
-  return `${key.slice(0, 8)}…${key.slice(-4)}`;
-}
+export { shortDid };
 
 /** The sorted listing of each snapshot (a new snapshot is loaded whenever members or profiles change). */
 const listings = new WeakMap<object, readonly MemberListing[]>();
@@ -134,6 +132,8 @@ export async function join(
     } else if (policy.policy !== "open") {
       throw forbidden("this community is invite only; you need an invite link to join");
     }
+    // A bot admitted in its own right is a member from now on, and no one's bot.
+    if ((await h.snapshot()).registeredBots.has(did)) await dropBot(h, tx, did, did);
     await addMember(h, tx, did, H.MemberRole, new Date());
     await grantMembership(h, tx, did, capability);
     await issueMembershipCredential(tx, h, did);

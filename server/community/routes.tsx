@@ -17,6 +17,7 @@ import {
   transferOwnership,
 } from "./members.ts";
 import { memberOf, requireRole } from "./permissions.ts";
+import { listBots, registerBot, unregisterBot } from "./bots.ts";
 import { getAvatar, setProfile, signedProfile } from "./profiles.ts";
 import { communityKey, listCredentials } from "../credentials/mod.ts";
 import { capabilityReport } from "../authority/report.ts";
@@ -59,6 +60,20 @@ export function communityApiRoutes(): Hono<AppEnv> {
     const h = c.get("harmony");
     await requireRole(h, c.get("actor"), "member", "see the member list");
     return c.json(await listMembers(h));
+  });
+  api.get("/bots", async (c) => {
+    const h = c.get("harmony");
+    await requireRole(h, c.get("actor"), "member", "see the member list");
+    return c.json(await listBots(h));
+  });
+  api.post("/bots", async (c) => {
+    const body = await jsonBody(c);
+    return c.json(await registerBot(c.get("harmony"), c.get("actor"), body), 201);
+  });
+  api.delete("/bots/:did", async (c) => {
+    const { action } = await optionalBody(c);
+    await unregisterBot(c.get("harmony"), c.get("actor"), c.req.param("did"), action);
+    return c.body(null, 204);
   });
   api.post("/join", async (c) => {
     // The body is optional: no body (or {}) joins an open community.

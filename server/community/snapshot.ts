@@ -8,6 +8,7 @@ import { quadStore } from "../../db/quadstore.ts";
 import type { Quad, Term } from "../../db/terms.ts";
 import type { Iris } from "../rdf/iris.ts";
 import type {
+  BotInfo,
   ChannelInfo,
   CommunityInfo,
   InviteInfo,
@@ -24,6 +25,13 @@ export interface Snapshot {
   /** Sorted by position, then name. */
   channels: ChannelInfo[];
   members: Map<string, MemberInfo>;
+  /**
+   * Registered bots, by DID: only those whose owner is a member (a bot of a
+   * member who left, was kicked or banned stays registered, and acts for nobody).
+   */
+  bots: Map<string, BotInfo>;
+  /** Every registration, also those whose owner is not a member now (server/moderation on bridges). */
+  registeredBots: Map<string, BotInfo>;
   profiles: Map<string, ProfileInfo>;
   invites: InviteInfo[];
 }
@@ -38,6 +46,12 @@ function bySubject(quads: Quad[]): Map<string, Map<string, Term[]>> {
     else props.set(q.predicate.value, [q.object]);
   }
   return out;
+}
+
+/** A short form of a DID with no profile: its key's first 8 and last 4 characters. */
+export function shortDid(did: string): string {
+  const key = did.replace(/^did:key:/, "");
+  return `${key.slice(0, 8)}…${key.slice(-4)}`;
 }
 
 const one = (props: Map<string, Term[]>, p: { value: string }) => props.get(p.value)?.[0]?.value;
@@ -59,6 +73,8 @@ export async function loadSnapshot(q: Queryable, iris: Iris): Promise<Snapshot> 
     community: null,
     channels: [],
     members: new Map(),
+    bots: new Map(),
+    registeredBots: new Map(),
     profiles: new Map(),
     invites: [],
   };
@@ -89,6 +105,13 @@ export async function loadSnapshot(q: Queryable, iris: Iris): Promise<Snapshot> 
         did: subject,
         role: roleOf[one(props, H.role) ?? ""] ?? "member",
         joined: one(props, H.joined) ?? "",
+      });
+    } else if (types.has(H.Bot.value)) {
+      snapshot.registeredBots.set(subject, {
+        did: subject,
+        owner: one(props, H.botOf) ?? "",
+        name: one(props, AS.name) ?? "",
+        registered: one(props, AS.published) ?? "",
       });
     } else if (types.has(H.Invite.value)) {
       const maxUses = one(props, H.maxUses);
@@ -129,6 +152,20 @@ export async function loadSnapshot(q: Queryable, iris: Iris): Promise<Snapshot> 
     } else {
       snapshot.profiles.delete(from);
     }
+  }
+  // A bot shows the name it was registered with, marked as its owner's.
+  for (const bot of snapshot.registeredBots.values()) {
+    if (!snapshot.members.has(bot.owner) || snapshot.members.has(bot.did)) continue;
+    snapshot.bots.set(bot.did, bot);
+    const owner = snapshot.profiles.get(bot.owner);
+    snapshot.profiles.set(bot.did, {
+      did: bot.did,
+      name: bot.name,
+      avatarType: null,
+      avatarHash: null,
+      updated: bot.registered,
+      bot: { owner: bot.owner, ownerName: owner?.name || shortDid(bot.owner) },
+    });
   }
   // Fediverse authors of replies: shown like profiles, marked remote.
   for (const [subject, props] of bySubject(remoteQuads)) {

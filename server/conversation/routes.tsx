@@ -9,6 +9,7 @@ import { findChannel, listChannels } from "../channels/channels.ts";
 import { getCommunity } from "../community/community.ts";
 import { HarmonyError } from "../shared/errors.ts";
 import { listMembers } from "../community/members.ts";
+import { listBots } from "../community/bots.ts";
 import { encodeCursor, getMessage, latestRevision } from "../messages/messages.ts";
 import type { Actor, ChannelInfo, MessageView } from "../shared/model.ts";
 import { memberOf, requireRead } from "../community/permissions.ts";
@@ -136,6 +137,7 @@ async function chatPage(
       revision={revision}
       profiles={snapshot.profiles}
       members={viewer?.role ? members : null}
+      bots={viewer?.role ? await listBots(h) : null}
       memberCount={members.length}
       viewer={viewer}
       csrfToken={c.get("session")?.csrfToken ?? null}

@@ -143,7 +143,7 @@ export async function deleteMessage(
   const channel = await channelFor(h, row.channel);
   const own = row.author === actor.did;
   const auth = await authorize(h, actor, own ? "delete-own" : "delete-any", channel).catch((error) => {
-    throw !own && error instanceof HarmonyError && error.status === 403
+    throw !own && error instanceof HarmonyError && error.code === "forbidden"
       ? forbidden("only the author, and members allowed to delete anyone's messages, can delete a message")
       : error;
   });

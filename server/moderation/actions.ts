@@ -6,10 +6,12 @@
  * with its audit log entry, and refused with a reason otherwise, leaving
  * nothing written.
  *
- *   kick            target: a member's DID          arguments: { reason? }
+ *   kick            target: a member's or a bot's DID   arguments: { reason? }
  *   ban             target: a DID                   arguments: { reason? }
  *   unban           target: a banned DID
- *   timeout         target: a member's DID          arguments: { seconds (0 lifts it), reason? }
+ *   timeout         target: a member's or a bot's DID   arguments: { seconds (0 lifts it), reason? }
+ *
+ * Against a bot, the rank that counts is its owner's.
  *   slow-mode       target: a channel IRI           arguments: { seconds (0 turns it off) }
  *   moderation-settings  target: the community     arguments: { rateLimit?, raidProtection?, minimumDidAge? }
  *   lock-joins / unlock-joins  target: the community
@@ -20,6 +22,7 @@ import { iri } from "../../db/terms.ts";
 import type { Tx } from "../../db/client.ts";
 import { actionsOf, type Authorization, authorize, outranks } from "../authority/authorize.ts";
 import { revokeAllHeldBy } from "../authority/grants.ts";
+import { dropBot } from "../community/bots.ts";
 import { findChannel } from "../channels/channels.ts";
 import { isDidKey } from "../crypto/didkey.ts";
 import { revokeMemberCredentials } from "../credentials/issue.ts";
@@ -116,9 +119,22 @@ function targetDid(doc: SignedAction, me: string, doing: string): string {
 }
 
 async function mustOutrank(h: Harmony, me: string, target: string, doing: string): Promise<void> {
-  if (!(await outranks(h, me, target))) {
-    throw forbidden(`you can only ${doing} members you outrank (who hold fewer actions than you)`);
+  // A bot is its owner's: acting on it takes outranking the owner.
+  const bot = (await h.snapshot()).registeredBots.get(target);
+  if (bot && bot.owner === me) return;
+  if (!(await outranks(h, me, bot?.owner ?? target))) {
+    throw forbidden(
+      bot
+        ? `you can only ${doing} the bots of members you outrank`
+        : `you can only ${doing} members you outrank (who hold fewer actions than you)`,
+    );
   }
+}
+
+/** Whether `did` is a member or a member's registered bot (what kick and timeout act on). */
+async function memberOrBot(h: Harmony, did: string): Promise<"member" | "bot" | null> {
+  const snapshot = await h.snapshot();
+  return snapshot.members.has(did) ? "member" : snapshot.registeredBots.has(did) ? "bot" : null;
 }
 
 /** Ends a membership: the member's quads, every capability they hold and their credentials. */
@@ -138,10 +154,12 @@ const done = (doc: SignedAction, entry: AuditEntry, more: Record<string, unknown
 async function kick(h: Harmony, doc: SignedAction, auth: Authorization): Promise<ActionResult> {
   const target = targetDid(doc, auth.did, "kick");
   const args = checkArguments(doc, "kick");
-  if (!(await h.snapshot()).members.has(target)) throw notFound("that DID is not a member");
+  const kind = await memberOrBot(h, target);
+  if (!kind) throw notFound("that DID is not a member or a bot");
   await mustOutrank(h, auth.did, target, "kick");
   const entry = await writeModeration(h, async (tx) => {
-    await endMembership(h, tx, target, auth.did);
+    if (kind === "bot") await dropBot(h, tx, target, auth.did);
+    else await endMembership(h, tx, target, auth.did);
     return await recordAudit(tx, h, draftFromAction(doc, auth.capabilityId));
   }, { community: true });
   return done(doc, entry, { reason: reasonOf(args) });
@@ -154,8 +172,10 @@ async function ban(h: Harmony, doc: SignedAction, auth: Authorization): Promise<
     throw conflict("already_banned", "that DID is already banned");
   }
   const member = (await h.snapshot()).members.has(target);
-  // A member, or anyone holding capabilities here (a bot), must be outranked.
-  if (member || (await actionsOf(h, target)).size > 0) await mustOutrank(h, auth.did, target, "ban");
+  // A member, a bot (through its owner), or anyone holding capabilities here must be outranked.
+  if (member || (await memberOrBot(h, target)) || (await actionsOf(h, target)).size > 0) {
+    await mustOutrank(h, auth.did, target, "ban");
+  }
   const at = new Date().toISOString();
   const entry = await writeModeration(h, async (tx) => {
     await writeBan(tx, h, { did: target, by: auth.did, at, reason: reasonOf(args) });
@@ -180,7 +200,7 @@ async function timeout(h: Harmony, doc: SignedAction, auth: Authorization): Prom
   const target = targetDid(doc, auth.did, "time out");
   const args = checkArguments(doc, "timeout");
   const seconds = wholeNumber(args.seconds, "seconds", 0, MAX_TIMEOUT_SECONDS);
-  if (!(await h.snapshot()).members.has(target)) throw notFound("that DID is not a member");
+  if (!(await memberOrBot(h, target))) throw notFound("that DID is not a member or a bot");
   await mustOutrank(h, auth.did, target, "time out");
   const until = seconds > 0 ? new Date(Date.now() + seconds * 1000).toISOString() : null;
   if (!until && !(await moderationState(h)).timeouts.has(target)) {

@@ -10,11 +10,22 @@
  * once cannot both slip through. The slot of an accepted post is kept: for
  * slow mode the last post's time comes from message_index (after a
  * restart), for rate limits the window is written to rate_windows.
+ *
+ * Every limit is counted against the member who answers for the poster
+ * (server/authority/holders.ts): a registered bot's posts are its owner's,
+ * so a member and all their bots share one slow-mode slot, one rate window
+ * and the owner's DID age. (A delegate that is not a member or a bot holds
+ * nothing here; a member acting through another's delegation answers for
+ * themselves, and the delegation stops while its delegator is sanctioned.)
  */
 import type { MiddlewareHandler } from "hono";
 import { sql } from "drizzle-orm";
 import { allowed } from "../authority/authorize.ts";
+import { accountableMember } from "../authority/holders.ts";
+import { authorityState } from "../authority/store.ts";
+import type { Snapshot } from "../community/snapshot.ts";
 import { forbidden, HarmonyError } from "../shared/errors.ts";
+import { formatDuration } from "../shared/duration.ts";
 import type { Harmony } from "../harmony.ts";
 import { newUrnUuid } from "../shared/ids.ts";
 import type { ChannelInfo } from "../shared/model.ts";
@@ -22,22 +33,6 @@ import type { AppEnv } from "../http/env.ts";
 import { communityAction, recordAudit, sqlOf } from "../audit/log.ts";
 import { moderationState, writeAlert, writeJoinLock, writeModeration } from "./state.ts";
 import "./mover.ts";
-
-/** "3 minutes 20 seconds", "2 hours 5 minutes", "4 days 1 hour": at most the two largest units. */
-export function formatDuration(ms: number): string {
-  let seconds = Math.max(1, Math.ceil(ms / 1000));
-  const units: Array<[string, number]> = [["day", 86400], ["hour", 3600], ["minute", 60], ["second", 1]];
-  const parts: string[] = [];
-  for (const [name, size] of units) {
-    const n = Math.floor(seconds / size);
-    if (n > 0) {
-      parts.push(`${n} ${name}${n === 1 ? "" : "s"}`);
-      seconds -= n * size;
-    } else if (parts.length) break;
-    if (parts.length === 2) break;
-  }
-  return parts.join(" ");
-}
 
 /** A refusal to wait: 429 with Retry-After (seconds). */
 export class RetryLater extends HarmonyError {
@@ -77,8 +72,42 @@ function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
 
 // ---- bans
 
+/**
+ * The DIDs a non-member acts for here: the member who registered it as a
+ * bot, and everyone above it in the chains of the capabilities it holds or
+ * held (a ban revokes what the banned DID holds, so revoked links count).
+ * A member acts for themselves only.
+ */
+async function actsFor(h: Harmony, did: string): Promise<Set<string>> {
+  const out = new Set<string>();
+  const snapshot = await h.snapshot();
+  if (snapshot.members.has(did)) return out;
+  const bot = snapshot.registeredBots.get(did);
+  if (bot) out.add(bot.owner);
+  const authority = await authorityState(h);
+  for (const held of authority.byHolder.get(did) ?? []) {
+    for (let parent = held.parent, hops = 0; parent && hops < 16; hops++) {
+      const link = authority.byId.get(parent);
+      if (!link) break;
+      out.add(link.holder);
+      parent = link.parent;
+    }
+  }
+  out.delete(did);
+  return out;
+}
+
+/**
+ * Whether operations by `did` are refused as a banned DID's (the bridge
+ * inbox and anti-entropy ask): it is banned, or it is no member here and
+ * acts for a banned DID, as its bot or through a delegation from it.
+ */
 export async function isBanned(h: Harmony, did: string): Promise<boolean> {
-  return (await moderationState(h)).bans.has(did);
+  const state = await moderationState(h);
+  if (state.bans.size === 0) return false;
+  if (state.bans.has(did)) return true;
+  for (const principal of await actsFor(h, did)) if (state.bans.has(principal)) return true;
+  return false;
 }
 
 export async function refuseIfBanned(h: Harmony, did: string): Promise<void> {
@@ -151,22 +180,34 @@ async function ageLeft(h: Harmony, did: string, now: number): Promise<number> {
 
 // ---- timeouts
 
+/** Refuses while `did`, or the member who answers for it (`who`), is timed out. */
 function refuseIfTimedOut(
   state: Awaited<ReturnType<typeof moderationState>>,
   did: string,
   now: number,
   doing: string,
+  who = did,
 ) {
-  const timeout = state.timeouts.get(did);
-  if (!timeout) return;
-  const left = Date.parse(timeout.until) - now;
-  if (left > 0) {
+  for (const subject of who === did ? [did] : [did, who]) {
+    const timeout = state.timeouts.get(subject);
+    if (!timeout) continue;
+    const left = Date.parse(timeout.until) - now;
+    if (left <= 0) continue;
     throw new HarmonyError(
       403,
       "timed_out",
-      `you are timed out and cannot ${doing} for another ${formatDuration(left)}`,
+      subject === did
+        ? `you are timed out and cannot ${doing} for another ${formatDuration(left)}`
+        : `your owner is timed out: their bots cannot ${doing} for another ${formatDuration(left)}`,
     );
   }
+}
+
+/** The member who answers for `did` (itself, or a bot's owner), and the DIDs whose posts count as theirs. */
+function accountable(snapshot: Snapshot, did: string): { who: string; authors: string[] } {
+  const who = accountableMember(snapshot, did) ?? did;
+  const authors = [who, ...[...snapshot.bots.values()].filter((b) => b.owner === who).map((b) => b.did)];
+  return { who, authors };
 }
 
 /** Moderators are exempt from slow mode, rate limits and the minimum age (as on Discord). */
@@ -175,14 +216,16 @@ async function exempt(h: Harmony, did: string, channel: ChannelInfo): Promise<bo
     (await allowed(h, did, "delete-any", channel)) !== null;
 }
 
-/** Edits: refused while the member is timed out. */
+/** Edits: refused while the member (or a bot's owner) is timed out. */
 export async function checkEdit(h: Harmony, did: string): Promise<void> {
-  refuseIfTimedOut(await moderationState(h), did, Date.now(), "edit messages");
+  const who = accountableMember(await h.snapshot(), did) ?? did;
+  refuseIfTimedOut(await moderationState(h), did, Date.now(), "edit messages", who);
 }
 
-/** Reactions (when they exist): refused while the member is timed out. */
+/** Reactions: refused while the member (or a bot's owner) is timed out. */
 export async function checkReact(h: Harmony, did: string): Promise<void> {
-  refuseIfTimedOut(await moderationState(h), did, Date.now(), "react to messages");
+  const who = accountableMember(await h.snapshot(), did) ?? did;
+  refuseIfTimedOut(await moderationState(h), did, Date.now(), "react to messages", who);
 }
 
 /**
@@ -192,17 +235,17 @@ export async function checkReact(h: Harmony, did: string): Promise<void> {
  */
 const SLOW_MODE_SCAN = 2000;
 
-async function loadLastPost(h: Harmony, key: string, channel: string, did: string): Promise<void> {
+async function loadLastPost(h: Harmony, key: string, channel: string, authors: string[]): Promise<void> {
   const r = runtime(h);
   if (r.lastPost.has(key)) return;
   // The newest messages come from the end of the (channel, lamport, author, id) index without touching
-  // the rows; only the member's own message is read.
+  // the rows; only the member's own message (or one of their bots') is read.
   const [row] = await h.db.all<{ published: string }>(sql`
     SELECT published FROM message_index WHERE id = (
       SELECT id FROM (
         SELECT author, id FROM message_index WHERE channel = ${channel}
         ORDER BY lamport DESC, author DESC, id DESC LIMIT ${SLOW_MODE_SCAN}
-      ) WHERE author = ${did} LIMIT 1
+      ) WHERE author IN (${sql.join(authors.map((a) => sql`${a}`), sql`, `)}) LIMIT 1
     )`);
   const last = row ? Date.parse(row.published) : 0;
   if (!r.lastPost.has(key)) remember(r.lastPost, key, Number.isNaN(last) ? 0 : last);
@@ -247,41 +290,44 @@ export async function guardPost<T extends { status: string }>(
 ): Promise<T> {
   const state = await moderationState(h);
   const now = Date.now();
-  refuseIfTimedOut(state, did, now, "post");
+  // Limits are the accountable member's: a bot's posts are its owner's.
+  const { who, authors } = accountable(await h.snapshot(), did);
+  const shared = who === did ? "" : " (a bot's posts count as its owner's)";
+  refuseIfTimedOut(state, did, now, "post", who);
   const slow = state.slowMode.get(channel.iri) ?? 0;
   const rate = state.settings.rateLimit;
   if (state.settings.minimumDidAge > 0) {
-    const left = await ageLeft(h, did, now);
-    if (left > 0 && !(await exempt(h, did, channel))) {
+    const left = await ageLeft(h, who, now);
+    if (left > 0 && !(await exempt(h, who, channel))) {
       throw new HarmonyError(
         403,
         "too_new",
-        `new identities must wait before posting here: you can post in ${formatDuration(left)}`,
+        `new identities must wait before posting here: you can post in ${formatDuration(left)}${shared}`,
       );
     }
   }
   if (slow <= 0 && !rate) return await submit();
 
   const r = runtime(h);
-  const slowKey = `${channel.iri} ${did}`;
-  if (slow > 0) await loadLastPost(h, slowKey, channel.iri, did);
-  if (rate) await loadWindow(h, did);
+  const slowKey = `${channel.iri} ${who}`;
+  if (slow > 0) await loadLastPost(h, slowKey, channel.iri, authors);
+  if (rate) await loadWindow(h, who);
   // From here to the reservations nothing awaits: concurrent posts see each other's slots.
   let letThrough: boolean | null = null;
   const slowWait = slow > 0 ? (r.lastPost.get(slowKey) ?? 0) + slow * 1000 - now : 0;
-  let window = rate ? r.windows.get(did)! : null;
+  let window = rate ? r.windows.get(who)! : null;
   if (window && rate && now - window.start >= rate.seconds * 1000) window = { start: now, count: 0 };
   const rateWait = window && rate && window.count >= rate.messages
     ? window.start + rate.seconds * 1000 - now
     : 0;
   if (slowWait > 0 || rateWait > 0) {
     // A retry of a post already stored is answered as such, not refused.
-    letThrough = (await exempt(h, did, channel)) ||
+    letThrough = (await exempt(h, who, channel)) ||
       (await h.db.all(sql`SELECT 1 FROM op_log WHERE id = ${opId}`)).length > 0;
     if (!letThrough && slowWait > 0) {
       throw new RetryLater(
         "slow_mode",
-        `slow mode is on in #${channel.name}: wait ${formatDuration(slowWait)} before posting again`,
+        `slow mode is on in #${channel.name}: wait ${formatDuration(slowWait)} before posting again${shared}`,
         slowWait,
       );
     }
@@ -290,26 +336,26 @@ export async function guardPost<T extends { status: string }>(
         "rate_limited",
         `you are posting too fast (at most ${rate!.messages} messages every ${
           formatDuration(rate!.seconds * 1000)
-        }): try again in ${formatDuration(rateWait)}`,
+        }): try again in ${formatDuration(rateWait)}${shared}`,
         rateWait,
       );
     }
     return await submit();
   }
   const previousLast = r.lastPost.get(slowKey);
-  const previousWindow = rate ? r.windows.get(did)! : null;
+  const previousWindow = rate ? r.windows.get(who)! : null;
   if (slow > 0) remember(r.lastPost, slowKey, now);
   const reserved = window ? { start: window.start, count: window.count + 1 } : null;
-  if (reserved) remember(r.windows, did, reserved);
+  if (reserved) remember(r.windows, who, reserved);
   const giveBack = () => {
     if (slow > 0 && r.lastPost.get(slowKey) === now) {
       if (previousLast === undefined) r.lastPost.delete(slowKey);
       else r.lastPost.set(slowKey, previousLast);
     }
-    const current = r.windows.get(did);
+    const current = r.windows.get(who);
     if (reserved && current && current.start === reserved.start) {
-      r.windows.set(did, { start: current.start, count: Math.max(0, current.count - 1) });
-    } else if (reserved && !current && previousWindow) r.windows.set(did, previousWindow);
+      r.windows.set(who, { start: current.start, count: Math.max(0, current.count - 1) });
+    } else if (reserved && !current && previousWindow) r.windows.set(who, previousWindow);
   };
   let outcome: T;
   try {
@@ -322,7 +368,7 @@ export async function guardPost<T extends { status: string }>(
     giveBack();
     return outcome;
   }
-  if (reserved) await saveWindow(h, did, r.windows.get(did) ?? reserved);
+  if (reserved) await saveWindow(h, who, r.windows.get(who) ?? reserved);
   return outcome;
 }
 

@@ -62,10 +62,28 @@ export interface ModerationState {
   alerts: Alert[];
 }
 
+/** What keeps a DID from acting now: a ban, or a timeout still running. */
+export type Sanction = { kind: "banned"; reason: string | null } | { kind: "timed_out"; until: string };
+
+export function sanctionOn(state: ModerationState, did: string, now = Date.now()): Sanction | null {
+  const ban = state.bans.get(did);
+  if (ban) return { kind: "banned", reason: ban.reason };
+  const timeout = state.timeouts.get(did);
+  if (timeout && Date.parse(timeout.until) > now) return { kind: "timed_out", until: timeout.until };
+  return null;
+}
+
+/** Whether anyone is banned or timed out at all (a quiet community skips every look-up). */
+export function anySanctions(state: ModerationState): boolean {
+  return state.bans.size > 0 || state.timeouts.size > 0;
+}
+
 export const moderationGraph = (h: Harmony) => `${h.config.origin}/moderation`;
 export const alertIri = (h: Harmony, id: string) => `${h.config.origin}/moderation/alerts/${id}`;
 
 const cache = new WeakMap<Harmony, Promise<ModerationState>>();
+/** The loaded state, for checks on the hot path that need not wait a turn for an already settled promise. */
+const loaded = new WeakMap<Harmony, ModerationState>();
 
 const watched = new WeakSet<Harmony>();
 
@@ -77,18 +95,26 @@ export function moderationState(h: Harmony): Promise<ModerationState> {
       watched.add(h);
       h.hub.subscribeCommunity(() => moderationChanged(h));
     }
-    state = load(h);
-    cache.set(h, state);
-    state.catch(() => {
-      if (cache.get(h) === state) cache.delete(h);
+    const loading = state = load(h);
+    cache.set(h, loading);
+    loading.then((value) => {
+      if (cache.get(h) === loading) loaded.set(h, value);
+    }, () => {
+      if (cache.get(h) === loading) cache.delete(h);
     });
   }
   return state;
 }
 
+/** The moderation state, without waiting when it is loaded already (the common case). */
+export function moderationStateNow(h: Harmony): ModerationState | Promise<ModerationState> {
+  return loaded.get(h) ?? moderationState(h);
+}
+
 /** Drops the cache (after a write to the moderation graph). */
 export function moderationChanged(h: Harmony): void {
   cache.delete(h);
+  loaded.delete(h);
 }
 
 /**

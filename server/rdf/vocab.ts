@@ -63,6 +63,10 @@ export const H = {
   Owner: h("Owner"),
   Admin: h("Admin"),
   MemberRole: h("MemberRole"),
+  // bots members registered (on the bot's DID, in the community graph)
+  Bot: h("Bot"),
+  botOf: h("botOf"),
+  botConsent: h("botConsent"),
   // messages
   channel: h("channel"),
   lamport: h("lamport"),
@@ -197,6 +201,9 @@ export function harmonyContext(): Record<string, unknown> {
     Owner: "harmony:Owner",
     Admin: "harmony:Admin",
     MemberRole: "harmony:MemberRole",
+    Bot: "harmony:Bot",
+    botOf: { "@id": "harmony:botOf", "@type": "@id" },
+    botConsent: { "@id": "harmony:botConsent", "@type": "@json" },
     name: "as:name",
     summary: "as:summary",
     content: "as:content",

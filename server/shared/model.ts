@@ -46,6 +46,19 @@ export interface MemberInfo {
   joined: string;
 }
 
+/**
+ * A DID a member registered as their bot (server/community/bots.ts). It is
+ * not a member: it holds only what its owner delegates to it, and what it
+ * does counts against its owner's limits.
+ */
+export interface BotInfo {
+  did: string;
+  /** The member who registered it and answers for it. */
+  owner: string;
+  name: string;
+  registered: string;
+}
+
 export interface ProfileInfo {
   did: string;
   name: string;
@@ -61,6 +74,8 @@ export interface ProfileInfo {
   movedTo?: string | null;
   /** Set on a profile carried over by a recovery and not yet re-signed by the new key. */
   movedFrom?: string | null;
+  /** Set for a registered bot: the member who answers for it, and their display name. */
+  bot?: { owner: string; ownerName: string } | null;
 }
 
 export type FollowState = "pending" | "accepted" | "rejected";

@@ -51,6 +51,7 @@ async function busyCommunity(instance: { origin: string }, owner: HarmonyClient)
   await moderator.unban(mallory.did); // unban
   await owner.moderationSettings({ rateLimit: { messages: 10, seconds: 10 } }); // moderation-settings
   const bot = await newClient(instance);
+  await owner.registerBot(bot.signer!, "Helper"); // bot-register
   const held = await owner.delegate(bot.did, ["post"]);
   await owner.revokeCapability(held.id); // capability-revoke
   await owner.removeRole(moderator.did, "moderator"); // role-remove (cascades nothing: admin delegated it)
@@ -88,6 +89,7 @@ Deno.test({
           "ban",
           "unban",
           "moderation-settings",
+          "bot-register",
           "capability-revoke",
           "role-remove",
           "transfer-ownership",
@@ -112,13 +114,13 @@ Deno.test({
       const page = await alice.auditPage(0, 5);
       assert.equal(page.entries.length, 5);
       assert.equal(page.next, 5);
-      assert.equal(page.head?.seq, 15);
+      assert.equal(page.head?.seq, 16);
     });
 
     await t.step("the whole log verifies, here and on the server", async () => {
       const local = await alice.verifyAudit();
       assert.equal(local.ok, true, JSON.stringify(local.failure));
-      assert.equal(local.entries, 15);
+      assert.equal(local.entries, 16);
       const remote = await alice.serverAuditVerification();
       assert.equal(remote.ok, true, JSON.stringify(remote.failure));
       assert.deepEqual(remote.head, local.head);

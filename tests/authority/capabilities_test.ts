@@ -120,6 +120,7 @@ Deno.test({
 
     await t.step("a member delegates a narrow capability to a bot: one channel, some actions", async () => {
       const bot = await newClient(instance);
+      await owner.registerBot(bot.signer!, "Announcer");
       // Members hold post; the owner delegates posting in #announcements only.
       const held = await owner.delegate(bot.did, ["post"], {
         channel: "announcements",
@@ -149,6 +150,7 @@ Deno.test({
 
     await t.step("a capability expires on time", async () => {
       const bot = await newClient(instance);
+      await owner.registerBot(bot.signer!, "Short-lived");
       const parent = await heldFor(owner, "post");
       const soon = await signDelegation(owner.signer!, {
         parent: parent.capability as DelegatedCapability,
@@ -204,6 +206,7 @@ Deno.test({
       const admin = await memberOf(instance, owner);
       const bot = await newClient(instance);
       await owner.assignRole(admin.did, "admin");
+      await owner.registerBot(bot.signer!, "Restarted");
       const held = await owner.delegate(bot.did, ["post"], {
         expires: new Date(Date.now() + 86400_000).toISOString(),
       });

@@ -25,6 +25,15 @@ Deno.test({
     await admin.createChannel("by-the-new-admin");
 
     const bot = await identityFileFromMnemonic(generateMnemonic());
+    const botFile = `${instance.dir}/bot.json`;
+    await Deno.writeTextFile(botFile, JSON.stringify(bot));
+    const outsider = await cli("delegate", bot.did, "--actions", "post");
+    assert.equal(outsider.code, 1, "a DID that is neither a member nor a bot receives nothing");
+    assert.match(outsider.stderr, /not a member here/);
+    const registered = await cli("bot", "register", botFile, "--name", "Greeter");
+    assert.equal(registered.code, 0, registered.stderr);
+    const listedBots = await cli("bots");
+    assert.match(listedBots.stdout, /Greeter/);
     const delegated = await cli(
       "delegate",
       bot.did,

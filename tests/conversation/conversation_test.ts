@@ -77,6 +77,7 @@ Deno.test({
 
     await t.step('a holder of other capabilities but not "react" cannot react (403)', async () => {
       const bot = await newClient(instance);
+      await owner.registerBot(bot.signer!, "Poster");
       await owner.delegate(bot.did, ["post"], {
         channel: general.id,
         expires: new Date(Date.now() + 86400_000).toISOString(),
