@@ -14,6 +14,7 @@ import {
   setRecoverySetup,
 } from "./recovery.ts";
 import { jsonBody } from "../http/body.ts";
+import { issueRecoveryId } from "./ids.ts";
 
 export function recoveryApiRoutes(): Hono<AppEnv> {
   const api = new Hono<AppEnv>();
@@ -23,6 +24,10 @@ export function recoveryApiRoutes(): Hono<AppEnv> {
     const { did } = c.get("actor");
     if (!did) throw unauthorized("sign in to see your recovery settings");
     return c.json(await recoveryOverview(c.get("harmony"), did));
+  });
+  api.post("/recovery/ids", async (c) => {
+    const { kind } = await jsonBody(c);
+    return c.json(await issueRecoveryId(c.get("harmony"), c.get("actor"), kind), 201);
   });
   api.put("/recovery/setup", async (c) => {
     const { setup } = await jsonBody(c);
