@@ -130,6 +130,39 @@ export const instanceState = sqliteTable("instance_state", {
   value: text("value").notNull(),
 });
 
+/**
+ * Device pairings waiting for their key (server/recovery/pairing.ts): a
+ * five-minute mailbox keyed by a hash of its code, whose `state` (JSON) holds
+ * only public keys, a hash of the pick-up token and, once delivered, the
+ * sealed key. `requester` is who opened it (server/shared/requester.ts), so
+ * one requester cannot hold more than a few at once. Never exported.
+ */
+export const pairings = sqliteTable(
+  "pairings",
+  {
+    codeHash: text("code_hash").primaryKey(),
+    requester: text("requester").notNull(),
+    expires: integer("expires").notNull(),
+    state: text("state").notNull(),
+  },
+  (t) => [index("pairings_requester").on(t.requester), index("pairings_expires").on(t.expires)],
+);
+
+/**
+ * How many pairing codes each requester (an address, or a DID) looked up
+ * in the current window: a fixed window per key, so guessing codes is slow
+ * and the count survives a restart. Rows of past windows are swept.
+ */
+export const pairingLookups = sqliteTable(
+  "pairing_lookups",
+  {
+    key: text("key").primaryKey(),
+    windowStart: integer("window_start").notNull(),
+    count: integer("count").notNull(),
+  },
+  (t) => [index("pairing_lookups_window").on(t.windowStart)],
+);
+
 /** Keys of the ActivityPub actors this instance operates (JWK, private and public). */
 export const actorKeys = sqliteTable(
   "actor_keys",

@@ -1,4 +1,5 @@
 import { isDidKey } from "./crypto/didkey.ts";
+import { canonical } from "./shared/requester.ts";
 
 export interface Config {
   port: number;
@@ -30,6 +31,12 @@ export interface Config {
   filesKeyFile?: string;
   /** HARMONY_FILES_UNATTACHED_HOURS: uploads no message attached are removed after this long. */
   filesUnattachedSeconds?: number;
+  /**
+   * HARMONY_TRUSTED_PROXIES: addresses of the reverse proxies in front of
+   * the instance (comma-separated). Requests from them are counted against
+   * the client named in X-Forwarded-For (server/shared/requester.ts).
+   */
+  trustedProxies?: string[];
 }
 
 /** The directory of a local database file ("data" for file:data/harmony.db), or null. */
@@ -94,10 +101,16 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
       `HARMONY_FILES_UNATTACHED_HOURS must be a positive number of hours, not "${hoursText}"`,
     );
   }
+  const trustedProxies = (env.HARMONY_TRUSTED_PROXIES ?? "").split(",").map((a) => a.trim()).filter(Boolean);
+  const badProxy = trustedProxies.find((a) => canonical(a) === null);
+  if (badProxy !== undefined) {
+    throw new ConfigError(`HARMONY_TRUSTED_PROXIES must list IP addresses, not "${badProxy}"`);
+  }
   return {
     port,
     origin,
     databaseUrl,
+    trustedProxies,
     filesDir,
     filesKey: env.HARMONY_FILES_KEY || undefined,
     filesKeyFile: env.HARMONY_FILES_KEY_FILE || `${filesDir}.key`,

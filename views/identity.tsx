@@ -62,14 +62,38 @@ export function IdentityPage(
             </p>
             <button type="button" id="link-device">Link this device</button>
             <div id="link-panel" class="pairing" hidden>
-              <p>
-                On your signed-in device, open <strong>Your profile</strong>, then{" "}
-                <em>Add a device</em>, and type this code:
-              </p>
-              <p class="pairing-code" id="link-code"></p>
-              <p>
-                That device then shows numbers; check they are these: <strong id="link-fingerprint"></strong>
-              </p>
+              <div id="link-waiting">
+                <p>
+                  On your signed-in device, open <strong>Your profile</strong>, then{" "}
+                  <em>Add a device</em>, and type this code:
+                </p>
+                <p class="pairing-code" id="link-code"></p>
+                <p>
+                  That device then shows numbers; check they are these:{" "}
+                  <strong id="link-fingerprint"></strong>
+                </p>
+              </div>
+              <div id="link-arrived" class="arrived" hidden>
+                <h3 id="link-arrived-title" tabindex={-1}>An identity arrived. Is it yours?</h3>
+                <div class="arrived-who">
+                  <span id="link-avatar" class="arrived-avatar" hidden></span>
+                  <div>
+                    <p id="link-name" class="arrived-name"></p>
+                    <p id="link-membership" class="muted small"></p>
+                    <code id="link-did" class="did"></code>
+                  </div>
+                </div>
+                <p>
+                  Use it only if this is <strong>your</strong>{" "}
+                  identity: anyone who saw the code on this screen could have sent theirs first, and this
+                  device would then act as them. Names are chosen by their holders; the DID is what counts.
+                  Your signed-in device shows yours under <em>Add a device</em>.
+                </p>
+                <div class="actions">
+                  <button type="button" id="link-accept">Yes, it is mine: sign in</button>
+                  <button type="button" id="link-reject" class="danger">No, discard it</button>
+                </div>
+              </div>
               <p id="link-status" class="muted" role="status"></p>
             </div>
             <label class="checkbox">

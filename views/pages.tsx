@@ -160,7 +160,7 @@ export function ProfilePage(props: {
             )
             : null}
           {props.recovery ? <RecoverySection {...props.recovery} /> : null}
-          <AddDeviceSection />
+          <AddDeviceSection did={props.did} />
           {props.role && props.role !== "owner"
             ? (
               <form hx-post="/ui/leave" hx-confirm={`Leave ${props.communityName}?`}>

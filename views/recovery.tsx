@@ -230,13 +230,17 @@ export function RecoverySection(props: RecoveryPanelData) {
 }
 
 /** Sending this identity's key to a new device (static/client/pairing.ts). */
-export function AddDeviceSection() {
+export function AddDeviceSection(props: { did: string }) {
   return (
     <section id="add-device" class="add-device">
       <h2>Add a device</h2>
       <p class="muted">
         On the new device, open <strong>Your identity</strong> and choose{" "}
-        <em>Link this device</em>. Type the code it shows here.
+        <em>Link this device</em>. Type the code it shows here. Once your key arrives, the new device shows
+        whose identity it received: check it is this one before you confirm there.
+      </p>
+      <p>
+        <code class="did" id="add-device-did">{props.did}</code>
       </p>
       <form id="pairing-lookup-form">
         <label for="pairing-code">Pairing code</label>

@@ -15,6 +15,11 @@ import { localTime, shortDid, table } from "./io.ts";
 
 const requestPath = (id: string) => `/recovery/requests/${encodeURIComponent(id)}`;
 
+/** The server mints the ids of setups and requests; the signer asks for one first. */
+async function mintedId(client: HarmonyClient, kind: "RecoverySetup" | "RecoveryRequest"): Promise<string> {
+  return (await client.request<{ id: string }>("POST", "/recovery/ids", { kind })).id;
+}
+
 function requireDid(value: string, what: string): string {
   if (!isDidKey(value)) throw new UsageError(`${what} must be an Ed25519 did:key, not "${value}"`);
   return value;
@@ -69,7 +74,8 @@ export const recoveryCommands: Command[] = [
       }
       const client = await connect();
       const { iri } = await client.community();
-      const setup = await signRecoverySetup(client.signer!, iri, guardians, threshold);
+      const id = await mintedId(client, "RecoverySetup");
+      const setup = await signRecoverySetup(client.signer!, iri, guardians, threshold, id);
       await client.request("PUT", "/recovery/setup", { setup });
       await io.out(
         `Saved: ${threshold} of ${guardians.length} guardians must approve a recovery of ${client.did}.\n`,
@@ -85,7 +91,12 @@ export const recoveryCommands: Command[] = [
       const old = requireDid(args[0], "the lost identity");
       const client = await connect();
       const { iri } = await client.community();
-      const request = await signRecoveryRequest(client.signer!, iri, old);
+      const request = await signRecoveryRequest(
+        client.signer!,
+        iri,
+        old,
+        await mintedId(client, "RecoveryRequest"),
+      );
       const created = await client.request<RecoveryRequestView>("POST", "/recovery/requests", { request });
       await io.out(
         describeRequest(created) +

@@ -313,13 +313,17 @@ export function signAction(
 
 // ---- social recovery (server/recovery, docs/identity.md)
 
-/** The member names their guardians and how many of them must approve a recovery. */
+/**
+ * The member names their guardians and how many of them must approve a
+ * recovery. `id` comes from the server (`POST /api/recovery/ids`): one the
+ * client chose is refused.
+ */
 export function signRecoverySetup(
   signer: Signer,
   community: string,
   guardians: string[],
   threshold: number,
-  id = newUrnUuid(),
+  id: string,
   published = now(),
 ): Promise<SignedRecoverySetup> {
   const doc = {
@@ -335,12 +339,15 @@ export function signRecoverySetup(
   return sign(doc, signer, assertion(published)) as unknown as Promise<SignedRecoverySetup>;
 }
 
-/** Signed by the NEW key: asks to take over `oldIdentity`'s place in the community. */
+/**
+ * Signed by the NEW key: asks to take over `oldIdentity`'s place in the
+ * community. `id` comes from the server, as for the setup.
+ */
 export function signRecoveryRequest(
   signer: Signer,
   community: string,
   oldIdentity: string,
-  id = newUrnUuid(),
+  id: string,
   published = now(),
 ): Promise<SignedRecoveryRequest> {
   const doc = {

@@ -27,6 +27,7 @@ import {
 } from "../documents/signed.ts";
 import { AS, H, RDF, RDF_JSON } from "../rdf/vocab.ts";
 import { R, recoveryGraph } from "./vocab.ts";
+import { requireFreshId } from "./ids.ts";
 
 export const DEFAULT_DELAY_SECONDS = 72 * 3600;
 /** The range admins may choose for their community's time lock. */
@@ -187,6 +188,8 @@ async function readRequest(
     });
   }
   approvals.sort((a, b) => a.published.localeCompare(b.published));
+  // The guardians and threshold are those of the signed setup copied into the
+  // request when it was opened; no other quad on the subject can lower them.
   const setup = JSON.parse(d.string(R.setupDocument)!) as SignedRecoverySetup;
   const cancellation = d.string(R.cancellation);
   const document = JSON.parse(d.string(R.signedDocument)!) as SignedRecoveryRequest;
@@ -196,7 +199,7 @@ async function readRequest(
     oldIdentity: d.string(R.oldIdentity)!,
     newIdentity: d.string(R.newIdentity)!,
     guardians: setup.guardians,
-    threshold: d.number(R.threshold)!,
+    threshold: setup.threshold,
     approvals,
     status: effectiveStatus(d, now),
     published: d.string(AS.published)!,
@@ -261,7 +264,11 @@ function checkCommunity(h: Harmony, community: string): void {
 
 // ---- the member's setup
 
-/** Stores the guardians and threshold a member signed (replacing an older setup). */
+/**
+ * Stores the guardians and threshold a member signed (replacing an older
+ * setup). Its id must be one the server minted for this member's setups, not
+ * used before (server/recovery/ids.ts).
+ */
 export async function setRecoverySetup(h: Harmony, actor: Actor, input: unknown): Promise<RecoverySetupView> {
   const doc = await verifySigned("RecoverySetup", input);
   const did = requireSignedIn(actor, "name recovery guardians");
@@ -283,12 +290,14 @@ export async function setRecoverySetup(h: Harmony, actor: Actor, input: unknown)
   await h.database.write(async (tx) => {
     const g = graphOf(h);
     const previous = await setupOf(tx, h, did);
+    // The same document sent again (a retry) is already stored.
+    if (previous && JSON.stringify(previous.document) === JSON.stringify(doc)) return;
     if (previous && Date.parse(previous.published) >= Date.parse(doc.published)) {
       throw conflict("stale_setup", "a newer recovery setup is already stored");
     }
+    await requireFreshId(tx, h, "RecoverySetup", did, doc.id);
     if (previous) await quadStore.remove(tx, { graph: g, subject: iri(previous.id) });
     const subject = iri(doc.id);
-    await quadStore.remove(tx, { graph: g, subject });
     await quadStore.insert(tx, [
       quad(subject, RDF.type, R.RecoverySetup, g),
       quad(subject, AS.actor, iri(did), g),
@@ -307,7 +316,11 @@ export function getRecoverySetup(h: Harmony, did: string): Promise<RecoverySetup
 
 // ---- requests
 
-/** The new key asks to take over `oldIdentity`'s place in the community. */
+/**
+ * The new key asks to take over `oldIdentity`'s place in the community,
+ * under an id the server minted for the new key's requests. The request
+ * keeps a copy of the setup in force now: its guardians and threshold.
+ */
 export async function openRecoveryRequest(
   h: Harmony,
   actor: Actor,
@@ -341,6 +354,7 @@ export async function openRecoveryRequest(
       if (JSON.stringify(existing.document) === JSON.stringify(doc)) return;
       throw conflict("duplicate_request", "a recovery request with this id already exists");
     }
+    await requireFreshId(tx, h, "RecoveryRequest", doc.newIdentity, doc.id);
     const setup = await setupOf(tx, h, doc.oldIdentity);
     if (!setup) {
       throw conflict(

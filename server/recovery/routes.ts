@@ -1,5 +1,5 @@
 /** The JSON API of social recovery and device pairing (docs/api.md), mounted under /api. */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { unauthorized } from "../shared/errors.ts";
 import type { AppEnv } from "../http/env.ts";
 import { createPairing, deliverPairingKey, lookupPairing, pickUpPairing } from "./pairing.ts";
@@ -14,6 +14,15 @@ import {
   setRecoverySetup,
 } from "./recovery.ts";
 import { jsonBody } from "../http/body.ts";
+import { requesterKey } from "../shared/requester.ts";
+import { issueRecoveryId } from "./ids.ts";
+
+/** Who asks (an address), for the pairing limits; Deno.serve passes the connection as `info`. */
+function requesterOf(c: Context<AppEnv>): string {
+  const info = (c.env as { info?: Deno.ServeHandlerInfo } | undefined)?.info;
+  const peer = info?.remoteAddr.transport === "tcp" ? info.remoteAddr.hostname : undefined;
+  return requesterKey(peer, c.req.header("x-forwarded-for"), c.get("harmony").config.trustedProxies);
+}
 
 export function recoveryApiRoutes(): Hono<AppEnv> {
   const api = new Hono<AppEnv>();
@@ -23,6 +32,10 @@ export function recoveryApiRoutes(): Hono<AppEnv> {
     const { did } = c.get("actor");
     if (!did) throw unauthorized("sign in to see your recovery settings");
     return c.json(await recoveryOverview(c.get("harmony"), did));
+  });
+  api.post("/recovery/ids", async (c) => {
+    const { kind } = await jsonBody(c);
+    return c.json(await issueRecoveryId(c.get("harmony"), c.get("actor"), kind), 201);
   });
   api.put("/recovery/setup", async (c) => {
     const { setup } = await jsonBody(c);
@@ -54,13 +67,14 @@ export function recoveryApiRoutes(): Hono<AppEnv> {
 
   // ---- adding a device
   api.post("/pairings", async (c) => {
-    return c.json(await createPairing(c.get("harmony"), await jsonBody(c)), 201);
+    return c.json(await createPairing(c.get("harmony"), requesterOf(c), await jsonBody(c)), 201);
   });
   api.get("/pairings/:code", async (c) => {
-    return c.json(await lookupPairing(c.get("harmony"), c.get("actor"), c.req.param("code")));
+    return c.json(await lookupPairing(c.get("harmony"), c.get("actor"), requesterOf(c), c.req.param("code")));
   });
   api.post("/pairings/:code/key", async (c) => {
-    await deliverPairingKey(c.get("harmony"), c.get("actor"), c.req.param("code"), await jsonBody(c));
+    const input = await jsonBody(c);
+    await deliverPairingKey(c.get("harmony"), c.get("actor"), requesterOf(c), c.req.param("code"), input);
     return c.body(null, 204);
   });
   api.post("/pairings/:code/pickup", async (c) => {

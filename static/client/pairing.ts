@@ -19,6 +19,54 @@ const POLL_MS = 1000;
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Whose key arrived, as the server's community knows them (server/recovery/pairing.ts). */
+interface ArrivedIdentity {
+  did: string;
+  name: string | null;
+  avatar: string | null;
+  member: boolean;
+}
+
+/**
+ * Shows whose identity arrived and waits for the member's answer. Anyone
+ * signed in who saw the code could have delivered their own key first;
+ * using it would make this device act as them.
+ */
+function askWhoArrived(identity: ArrivedIdentity): Promise<boolean> {
+  const waiting = document.getElementById("link-waiting")!;
+  const box = document.getElementById("link-arrived")!;
+  const avatar = document.getElementById("link-avatar")!;
+  document.getElementById("link-name")!.textContent = identity.name ?? "No name in this community";
+  document.getElementById("link-membership")!.textContent = identity.member
+    ? "A member of this community"
+    : "Not a member of this community";
+  document.getElementById("link-did")!.textContent = identity.did;
+  // Only a path on this origin (the server's answer), never an arbitrary URL.
+  const picture = identity.avatar?.startsWith("/avatars/") ? identity.avatar : null;
+  avatar.replaceChildren();
+  if (picture) {
+    const img = document.createElement("img");
+    Object.assign(img, { src: picture, alt: "", width: 80, height: 80, className: "avatar large" });
+    avatar.append(img);
+  }
+  avatar.hidden = picture === null;
+  waiting.hidden = true;
+  box.hidden = false;
+  document.getElementById("link-arrived-title")!.focus();
+  const accept = document.getElementById("link-accept") as HTMLButtonElement;
+  const reject = document.getElementById("link-reject") as HTMLButtonElement;
+  return new Promise((resolve) => {
+    const answer = (yes: boolean) => () => {
+      accept.onclick = reject.onclick = null;
+      box.hidden = true;
+      avatar.replaceChildren();
+      resolve(yes);
+    };
+    accept.onclick = answer(true);
+    reject.onclick = answer(false);
+  });
+}
+
 /** The identity page: "Link this device". */
 export function initLinkThisDevice(): void {
   const button = document.getElementById("link-device") as HTMLButtonElement | null;
@@ -44,12 +92,18 @@ export function initLinkThisDevice(): void {
       );
       document.getElementById("link-code")!.textContent = pairing.code;
       document.getElementById("link-fingerprint")!.textContent = pairing.fingerprint;
+      document.getElementById("link-waiting")!.hidden = false;
       panel.hidden = false;
       status.textContent = "Waiting for your other device…";
       const path = `/pairings/${encodeURIComponent(pairing.code)}/pickup`;
       while (true) {
         const answer = await api<
-          { state: "waiting" } | { state: "delivered"; did: string; sealed: SealedKey }
+          { state: "waiting" } | {
+            state: "delivered";
+            did: string;
+            sealed: SealedKey;
+            identity?: ArrivedIdentity;
+          }
         >("POST", path, { token: pairing.token });
         if (answer.state === "delivered") {
           const code = normalizePairingCode(pairing.code)!;
@@ -59,7 +113,18 @@ export function initLinkThisDevice(): void {
             secret.fill(0);
             throw new Error("The key received does not belong to the identity that sent it.");
           }
-          status.textContent = `Received the key of ${answer.did}. Signing in…`;
+          status.textContent = "";
+          const identity = answer.identity?.did === answer.did
+            ? answer.identity
+            : { did: answer.did, name: null, avatar: null, member: false };
+          if (!await askWhoArrived(identity)) {
+            secret.fill(0);
+            button.disabled = false;
+            status.textContent = "Discarded: this device kept nothing. If someone else's identity arrived, " +
+              "they saw your code; press Link this device for a new one, where nobody can see it.";
+            return;
+          }
+          status.textContent = `Signing in as ${answer.did}…`;
           await saveIdentityFromSecret(secret, { linkable: keepLinkable() });
           await signIn(returnTo);
           return;
@@ -138,7 +203,8 @@ export function initAddDevice(): void {
       const sealed = sealKeyForDevice(secret, target.publicKey, target.code, signer.did);
       await api("POST", `/pairings/${encodeURIComponent(target.code)}/key`, sealed);
       confirmBox.hidden = true;
-      status.textContent = "Sent. The new device signs in now.";
+      status.textContent = "Sent. The new device now shows whose identity it received: " +
+        "check it is yours and confirm there.";
       target = null;
     } catch (error) {
       send.disabled = false;

@@ -23,6 +23,11 @@ async function signer() {
   return found;
 }
 
+/** The server mints the ids of setups and requests (docs/identity.md); ask for one before signing. */
+async function mintedId(kind: "RecoverySetup" | "RecoveryRequest"): Promise<string> {
+  return (await api<{ id: string }>("POST", "/recovery/ids", { kind })).id;
+}
+
 /** Splits pasted DIDs (lines, spaces or commas) and checks them. */
 export function parseGuardians(text: string): string[] {
   const dids = text.split(/[\s,]+/).map((d) => d.trim()).filter(Boolean);
@@ -50,7 +55,9 @@ export function initRecoverySection(): void {
       if (!Number.isInteger(threshold) || threshold < 1 || threshold > guardians.length) {
         throw new Error(`The approvals needed must be from 1 to ${guardians.length}.`);
       }
-      const setup = await signRecoverySetup(await signer(), community, guardians, threshold);
+      const key = await signer();
+      const id = await mintedId("RecoverySetup");
+      const setup = await signRecoverySetup(key, community, guardians, threshold, id);
       await api("PUT", "/recovery/setup", { setup });
       setupStatus.textContent = "Saved.";
       location.reload();
@@ -109,7 +116,7 @@ export async function initRecoverIdentity(): Promise<void> {
       if (!isDidKey(old)) throw new Error("That is not a did:key (it starts with did:key:z6Mk).");
       if (old === key.did) throw new Error("That is this device's identity; name the one you lost.");
       const { iri } = await api<{ iri: string }>("GET", "/community");
-      const request = await signRecoveryRequest(key, iri, old);
+      const request = await signRecoveryRequest(key, iri, old, await mintedId("RecoveryRequest"));
       await api("POST", "/recovery/requests", { request });
       location.assign("/profile#recovery");
     } catch (error) {

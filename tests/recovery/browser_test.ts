@@ -10,6 +10,28 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { identityFromMnemonic } from "../../server/crypto/derive.ts";
 import { launchBrowser, skipBrowser } from "../browser/browser.ts";
 import { claimedInstance, startTestInstance } from "../helpers/instance.ts";
+import { HarmonyClient } from "../../cli/client.ts";
+import { identityFromSigningSecret } from "../../server/crypto/derive.ts";
+import { signerFromSecret } from "../../server/crypto/signer.ts";
+import { imageHash } from "../../server/community/images.ts";
+import { signProfile } from "../../server/documents/documents.ts";
+import { normalizePairingCode } from "../../server/recovery/pairingCrypto.ts";
+import { sealKeyForDevice } from "../../server/recovery/pairingBox.ts";
+
+/** A 1×1 PNG, for an avatar. */
+const TINY_PNG =
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+
+/** A signed-in member whose raw secret the test holds (to seal it as a device would). */
+async function memberWithSecret(instance: { origin: string }, owner: HarmonyClient) {
+  const secret = crypto.getRandomValues(new Uint8Array(32));
+  const did = identityFromSigningSecret(secret.slice()).did;
+  const client = new HarmonyClient(instance.origin, await signerFromSecret(did, secret.slice()));
+  await client.signIn();
+  const invite = await owner.request<{ code: string }>("POST", "/invites", { maxUses: 1 });
+  await client.request("POST", "/join", { invite: invite.code });
+  return { client, secret };
+}
 
 /** Creates an identity on the identity page (passing the backup check); returns its phrase. */
 async function createIdentity(page: Page, options: { linkable?: boolean } = {}): Promise<string> {
@@ -64,7 +86,33 @@ async function sendKey(page: Page, code: string, fingerprint: string, mnemonic?:
   assert.equal(await page.locator("#pairing-phrase").isVisible(), mnemonic !== undefined);
   if (mnemonic) await page.getByLabel("Recovery phrase").fill(mnemonic);
   await page.getByRole("button", { name: /numbers match/ }).click();
-  await page.getByText("Sent. The new device signs in now.").waitFor();
+  await page.getByText("Sent. The new device now shows whose identity it received").waitFor();
+}
+
+/** On the new device: the identity that arrived, as it is shown before anything is kept. */
+async function arrived(page: Page): Promise<{ did: string; name: string; membership: string }> {
+  await page.locator("#link-arrived").waitFor();
+  return {
+    did: (await page.locator("#link-did").textContent())!,
+    name: (await page.locator("#link-name").textContent())!,
+    membership: (await page.locator("#link-membership").textContent())!,
+  };
+}
+
+/** What this browser profile keeps as its identity (IndexedDB), if anything. */
+function storedDid(page: Page): Promise<string | null> {
+  return page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open("harmony", 1);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    if (!db.objectStoreNames.contains("identity")) return null;
+    return await new Promise<string | null>((resolve) => {
+      const request = db.transaction("identity").objectStore("identity").get("current");
+      request.onsuccess = () => resolve(request.result?.did ?? null);
+    });
+  });
 }
 
 /** A new device starts linking; returns the code and fingerprint it shows. */
@@ -111,7 +159,10 @@ Deno.test({
       await a.goto(`${instance.origin}/profile`);
       await sendKey(a, shown.code.toLowerCase(), shown.fingerprint);
 
-      // B opens the sealed key, keeps it non-extractable and signs in as the same DID.
+      // B shows whose key arrived and, once confirmed, keeps it non-extractable and signs in as the same DID.
+      assert.equal((await arrived(b)).did, did);
+      assert.equal(await storedDid(b), null, "nothing is kept before the member confirms");
+      await b.getByRole("button", { name: "Yes, it is mine: sign in" }).click();
       assert.equal(await signedInDid(b), did);
       const stored = await b.evaluate(async () => {
         const db = await new Promise<IDBDatabase>((resolve, reject) => {
@@ -138,6 +189,8 @@ Deno.test({
       const second = await startLinking(c, instance.origin);
       await b.goto(`${instance.origin}/profile`);
       await sendKey(b, second.code, second.fingerprint, mnemonic);
+      assert.equal((await arrived(c)).did, did);
+      await c.getByRole("button", { name: "Yes, it is mine: sign in" }).click();
       assert.equal(await signedInDid(c), did);
 
       // Nothing that crossed the wire, and nothing in the database, holds the key or the phrase.
@@ -223,6 +276,79 @@ Deno.test({
       const members = await owner.members();
       assert.ok(members.some((m) => m.did === memberDid), "the member keeps their place");
       assert.ok(!members.some((m) => m.did === newDid));
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "a key delivered by someone who saw the code is shown with its identity and discarded unless confirmed",
+  ignore: skipBrowser,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const { instance, owner } = await claimedInstance();
+    await using _ = instance;
+    // Someone signed in, a member with a name and an avatar, who can see the new device's screen.
+    const { client: onlooker, secret } = await memberWithSecret(instance, owner);
+    const png = base64.decode(TINY_PNG);
+    const avatar = { type: "image/png", hash: await imageHash(png) };
+    const profile = await signProfile(onlooker.signer!, "Mallory", avatar);
+    await onlooker.request("PUT", "/profile", { profile, avatar: TINY_PNG });
+
+    await withBrowser(async (browser, contexts) => {
+      const open = async () => {
+        const context = await browser.newContext();
+        contexts.push(context);
+        return await context.newPage();
+      };
+      // The member's signed-in device.
+      const a = await open();
+      await a.goto(`${instance.origin}/identity`);
+      await createIdentity(a, { linkable: true });
+      const did = await signedInDid(a);
+
+      // The new device shows a code; the onlooker delivers their own key to it first.
+      const b = await open();
+      const shown = await startLinking(b, instance.origin);
+      const code = normalizePairingCode(shown.code)!;
+      const info = await onlooker.request<{ publicKey: string }>("GET", `/pairings/${code}`);
+      await onlooker.request(
+        "POST",
+        `/pairings/${code}/key`,
+        sealKeyForDevice(secret, base64urlnopad.decode(info.publicKey), code, onlooker.did),
+      );
+
+      // B says whose identity arrived and keeps nothing until asked.
+      const seen = await arrived(b);
+      assert.deepEqual(seen, {
+        did: onlooker.did,
+        name: "Mallory",
+        membership: "A member of this community",
+      });
+      const img = b.locator("#link-avatar img");
+      assert.equal(await img.isVisible(), true);
+      assert.match((await img.getAttribute("src"))!, /^\/avatars\/did%3Akey%3A/);
+      assert.equal(await img.evaluate((el) => (el as HTMLImageElement).naturalWidth), 1, "the avatar loads");
+      assert.equal(await storedDid(b), null);
+      await b.getByRole("button", { name: "No, discard it" }).click();
+      await b.getByText("Discarded: this device kept nothing.").waitFor();
+      assert.equal(await storedDid(b), null, "the onlooker's key was not kept");
+      const me = await b.evaluate(() => fetch("/api/me").then((r) => r.status));
+      assert.equal(me, 401, "and the device did not sign in");
+
+      // A fresh code, typed on the member's own device: their identity arrives and is used once confirmed.
+      const again = await startLinking(b, instance.origin);
+      await a.goto(`${instance.origin}/profile`);
+      await a.getByText(did).first().waitFor();
+      await sendKey(a, again.code, again.fingerprint);
+      const mine = await arrived(b);
+      assert.equal(mine.did, did);
+      assert.equal(mine.membership, "Not a member of this community");
+      assert.equal(await b.locator("#link-avatar img").count(), 0, "no avatar known: none shown");
+      await b.getByRole("button", { name: "Yes, it is mine: sign in" }).click();
+      assert.equal(await signedInDid(b), did);
+      assert.equal(await storedDid(b), did);
     });
   },
 });

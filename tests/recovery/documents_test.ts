@@ -12,6 +12,7 @@ import {
 } from "../../server/documents/documents.ts";
 import { HarmonyError } from "../../server/shared/errors.ts";
 import { verifySigned } from "../../server/documents/signed.ts";
+import { newUrnUuid } from "../../server/shared/ids.ts";
 
 async function signer() {
   const secret = crypto.getRandomValues(new Uint8Array(32));
@@ -22,8 +23,9 @@ const community = "https://chat.example.org/community";
 
 async function documents() {
   const [member, guardian, newKey] = [await signer(), await signer(), await signer()];
-  const setup = await signRecoverySetup(member, community, [guardian.did], 1);
-  const request = await signRecoveryRequest(newKey, community, member.did);
+  // Any urn:uuid has the right shape; an instance accepts only ids it minted.
+  const setup = await signRecoverySetup(member, community, [guardian.did], 1, newUrnUuid());
+  const request = await signRecoveryRequest(newKey, community, member.did, newUrnUuid());
   const ref = { id: request.id, community, oldIdentity: member.did, newIdentity: newKey.did };
   const approval = await signRecoveryApproval(guardian, ref);
   const cancel = await signRecoveryCancel(member, ref);

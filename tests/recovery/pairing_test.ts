@@ -41,7 +41,12 @@ interface Pairing {
   fingerprint: string;
 }
 
-type PickUp = { state: "waiting" } | { state: "delivered"; did: string; sealed: SealedKey };
+type PickUp = { state: "waiting" } | {
+  state: "delivered";
+  did: string;
+  sealed: SealedKey;
+  identity: { did: string; name: string | null; avatar: string | null; member: boolean };
+};
 
 /** Every encoding of the secret someone might leak it in. */
 function encodings(secret: Uint8Array): string[] {
@@ -83,15 +88,17 @@ Deno.test("a pairing hands the key to the new device sealed to its X25519 key, a
     refusedWith(409, "pairing_used"),
   );
 
-  // The new device: a wrong token is refused; the right one gets the sealed key once.
+  // The new device: a wrong token is refused (as an unknown code); the right one gets the sealed key once.
   await assert.rejects(
     anonymous.request("POST", `/pairings/${pairing.code}/pickup`, { token: "not-the-token" }),
-    refusedWith(403, "forbidden"),
+    refusedWith(404, "not_found"),
   );
   const delivered = await pickUp();
   assert.equal(delivered.state, "delivered");
   if (delivered.state !== "delivered") return;
   assert.equal(delivered.did, did);
+  // Whose identity arrived, for the new device to show before using it.
+  assert.deepEqual(delivered.identity, { did, name: null, avatar: null, member: false });
   assert.deepEqual(openSealedKey(delivered.sealed, device, normalizePairingCode(pairing.code)!, did), secret);
   await assert.rejects(pickUp(), refusedWith(404, "not_found"));
   await assert.rejects(client.request("GET", `/pairings/${typed}`), refusedWith(404, "not_found"));
@@ -153,6 +160,7 @@ Deno.test("a pairing expires after five minutes", async () => {
   const device = newPairingKeys();
   const old = await createPairing(
     instance.harmony,
+    "192.0.2.1",
     { publicKey: base64urlnopad.encode(device.publicKey) },
     Date.now() - PAIRING_TTL_MS - 1000,
   );

@@ -17,6 +17,7 @@ import {
   cancel,
   DELAY_SECONDS,
   eventually,
+  freshId,
   pathOf,
   recoveryCommunity,
   type Request,
@@ -226,7 +227,13 @@ Deno.test("a setup must name 1 to 16 other DIDs and a threshold they can reach, 
     refusedWith(422, "invalid_guardians"),
   );
   // Someone else's setup sent with your session.
-  const setup = await signRecoverySetup(member.signer!, community, [guardians[0].did], 1);
+  const setup = await signRecoverySetup(
+    member.signer!,
+    community,
+    [guardians[0].did],
+    1,
+    await freshId(member, "RecoverySetup"),
+  );
   await assert.rejects(owner.request("PUT", "/recovery/setup", { setup }), refusedWith(403, "forbidden"));
   // A non-member has no membership to recover.
   const stranger = await quickClient(instance.origin);
@@ -239,7 +246,7 @@ Deno.test("a setup must name 1 to 16 other DIDs and a threshold they can reach, 
     community,
     [guardians[0].did],
     1,
-    undefined,
+    await freshId(member, "RecoverySetup"),
     new Date(Date.now() - 60_000).toISOString(),
   );
   await assert.rejects(

@@ -27,14 +27,21 @@ export async function recoveryCommunity(env: Record<string, string> = {}) {
   return { instance, owner, member, guardians, community };
 }
 
-export function setUp(
+export async function setUp(
   client: HarmonyClient,
   community: string,
   guardians: HarmonyClient[],
   threshold: number,
 ) {
-  return signRecoverySetup(client.signer!, community, guardians.map((g) => g.did), threshold)
-    .then((setup) => client.request("PUT", "/recovery/setup", { setup }));
+  const id = await freshId(client, "RecoverySetup");
+  const setup = await signRecoverySetup(
+    client.signer!,
+    community,
+    guardians.map((g) => g.did),
+    threshold,
+    id,
+  );
+  return await client.request("PUT", "/recovery/setup", { setup });
 }
 
 export async function requestRecovery(
@@ -42,7 +49,8 @@ export async function requestRecovery(
   community: string,
   oldDid: string,
 ): Promise<Request> {
-  const request = await signRecoveryRequest(newKey.signer!, community, oldDid);
+  const id = await freshId(newKey, "RecoveryRequest");
+  const request = await signRecoveryRequest(newKey.signer!, community, oldDid, id);
   return await newKey.request<Request>("POST", "/recovery/requests", { request });
 }
 
@@ -56,8 +64,16 @@ export async function cancel(oldKey: HarmonyClient, request: Request): Promise<R
   return await oldKey.request<Request>("POST", `${pathOf(request)}/cancel`, { cancel: signed });
 }
 
-export function status(client: HarmonyClient, request: Request): Promise<Request> {
+export function status(client: HarmonyClient, request: { id: string }): Promise<Request> {
   return client.request<Request>("GET", pathOf(request));
+}
+
+/** An id the server mints for the client's next setup or request. */
+export async function freshId(
+  client: HarmonyClient,
+  kind: "RecoverySetup" | "RecoveryRequest",
+): Promise<string> {
+  return (await client.request<{ id: string }>("POST", "/recovery/ids", { kind })).id;
 }
 
 export const pathOf = (request: { id: string }) => `/recovery/requests/${encodeURIComponent(request.id)}`;
