@@ -20,7 +20,7 @@ import type { Activity } from "@fedify/vocab";
 import type { MiddlewareHandler } from "hono";
 import type { Harmony } from "../server/harmony.ts";
 import type { AppEnv } from "../server/http/env.ts";
-import { anyBlocked, remoteBlockOf } from "../server/moderation/remoteBlocks.ts";
+import { anyBlocked, hasRemoteBlocks, remoteBlockOf } from "../server/moderation/remoteBlocks.ts";
 import type { RemoteBlock } from "../server/moderation/state.ts";
 
 const inboxPath = /^\/ap\/(inbox|actors\/[^/]+\/inbox)$/;
@@ -50,7 +50,9 @@ function refusal(block: RemoteBlock): Response {
 /** Answers 403 for inbox POSTs from blocked accounts and servers; everything else goes on. */
 export function refuseBlockedSenders(h: Harmony): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    if (c.req.method !== "POST" || !inboxPath.test(c.req.path)) return await next();
+    if (c.req.method !== "POST" || !inboxPath.test(c.req.path) || !(await hasRemoteBlocks(h))) {
+      return await next();
+    }
     const key = signingKeyOf(c.req.raw);
     const byKey = key ? await remoteBlockOf(h, key.replace(/#.*$/, "")) ?? await remoteBlockOf(h, key) : null;
     if (byKey) return refusal(byKey);

@@ -58,6 +58,12 @@ export async function remoteBlockOf(h: Harmony, url: string | null | undefined):
   return null;
 }
 
+/** Whether anything is blocked at all (most communities block nothing: their checks cost nothing). */
+export async function hasRemoteBlocks(h: Harmony): Promise<boolean> {
+  const state = await moderationState(h);
+  return state.blockedActors.size > 0 || state.blockedServers.size > 0;
+}
+
 /** Whether any of these URLs (an actor, its inbox, its shared inbox) is blocked. */
 export async function anyBlocked(h: Harmony, urls: Array<string | null | undefined>): Promise<boolean> {
   for (const url of urls) if (await remoteBlockOf(h, url)) return true;

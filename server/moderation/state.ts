@@ -195,8 +195,9 @@ async function load(h: Harmony): Promise<ModerationState> {
         at: get(M.blockedAt) ?? "",
         reason: get(M.reason) ?? null,
       };
+      const host = URL.canParse(subject) ? new URL(subject).host : null;
       if (blocked === "actor") state.blockedActors.set(subject, block);
-      else state.blockedServers.set(new URL(subject).host, block);
+      else if (host) state.blockedServers.set(host, block);
     }
   }
   state.alerts.sort((a, b) => b.at.localeCompare(a.at));
