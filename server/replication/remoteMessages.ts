@@ -339,7 +339,8 @@ export async function receiveRemoteDeletion(h: Harmony, deletion: RemoteDeletion
         H.deletedBy.value,
       ]);
       await insertQuads(sql, [quad(iri(row.id), H.deletedBy, iri(deletion.author), row.channel)]);
-      return { status: "duplicate" };
+      // Nothing changes on the page; followers are still told of the author's Delete.
+      return { status: "applied", message: toView(row) };
     }
     Object.assign(row, { content: "", deleted: true, revision: await nextRevision(sql, row.channel) });
     const s = iri(row.id);
@@ -375,7 +376,7 @@ export interface Removal {
   at: string;
 }
 
-/** A reply from the fediverse, live, or the refusal that says why not. */
+/** A message from the fediverse, or the refusal that says why it is not one. */
 async function remoteRow(sql: SqlTransaction, id: string): Promise<IndexRow> {
   const row = await readRow(sql, id);
   if (!row) throw notFound("there is no such message");

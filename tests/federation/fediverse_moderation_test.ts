@@ -177,6 +177,11 @@ Deno.test({
         "the author's deletion",
       );
       await refused(moderator.restoreReply(note.id), 410, /its author deleted/);
+      // Followers are still told of the author's own Delete.
+      await follower.waitFor(
+        (b) => b.type === "Announce" && b.object?.type === "Delete" && b.object?.id === deletion.id,
+        "the Announce of the author's Delete",
+      );
     });
   },
 });
