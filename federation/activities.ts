@@ -26,7 +26,7 @@ import {
   Undo,
   Update,
 } from "@fedify/vocab";
-import { eq } from "drizzle-orm";
+import { and, asc, desc, eq, lt } from "drizzle-orm";
 import { messageIndex, opLog } from "../db/schema.ts";
 import type { Harmony } from "../server/harmony.ts";
 import type { ChannelInfo, FollowerInfo, MessageView } from "../server/shared/model.ts";
@@ -151,9 +151,13 @@ export async function activityOf(h: Harmony, channel: ChannelInfo, op: OpRow): P
   const key = opKey(op.id);
   if (op.kind === "Remote") {
     const doc = JSON.parse(op.document) as RemoteOpDocument;
+    // A moderator's removal is said as the Group's Undo of its Announce (withdrawalOf).
+    if (doc.action === "Remove") return null;
     if (doc.action !== "Delete" && !(await liveMessage(h, op))) return null;
+    // Restored, the reply is shared again as it first came: its author's Create.
+    const received = doc.action === "Restore" ? (await remoteCreateOf(h, op.target))?.activity : doc.activity;
     try {
-      return await Activity.fromJsonLd(doc.activity);
+      return await Activity.fromJsonLd(received);
     } catch {
       return null;
     }
@@ -219,6 +223,62 @@ export async function activityOf(h: Harmony, channel: ChannelInfo, op: OpRow): P
   return null;
 }
 
+/** The Create a fediverse reply arrived with, as its document logged it. */
+async function remoteCreateOf(h: Harmony, messageId: string): Promise<RemoteOpDocument | null> {
+  const rows = await h.db.select().from(opLog)
+    .where(and(eq(opLog.target, messageId), eq(opLog.kind, "Remote"))).orderBy(asc(opLog.position));
+  for (const row of rows) {
+    const doc = JSON.parse(row.document) as RemoteOpDocument;
+    if (doc.action === "Create") return doc;
+  }
+  return null;
+}
+
+/** Whether an operation is a moderator's removal of a fediverse reply. */
+export function isRemoval(op: OpRow): boolean {
+  return op.kind === "Remote" && (JSON.parse(op.document) as RemoteOpDocument).action === "Remove";
+}
+
+/**
+ * A moderator removed a fediverse reply: the Group takes back what it
+ * shared, an Undo of its Announce of the reply (the one made when it came,
+ * or when it was last restored) in the shape that follower was sent: of
+ * the Note (microblogs) or of its author's Create (FEP-1b12).
+ */
+export async function withdrawalOf(
+  h: Harmony,
+  channel: ChannelInfo,
+  op: OpRow,
+  shape: AnnounceShape,
+): Promise<Undo | null> {
+  if (!isRemoval(op)) return null;
+  const earlier = await h.db.select().from(opLog)
+    .where(and(eq(opLog.target, op.target), eq(opLog.kind, "Remote"), lt(opLog.position, op.position)))
+    .orderBy(desc(opLog.position));
+  const shared = earlier.find((row) => {
+    const action = (JSON.parse(row.document) as RemoteOpDocument).action;
+    return action === "Create" || action === "Restore";
+  });
+  const create = await remoteCreateOf(h, op.target);
+  if (!shared || !create) return null;
+  const origin = h.config.origin;
+  const group = url(groupUri(h, channel));
+  const doc = JSON.parse(op.document) as RemoteOpDocument;
+  return new Undo({
+    id: url(undoUri(origin, `${opKey(op.id)}-${shape}`)),
+    actor: group,
+    object: new Announce({
+      id: url(announceUri(origin, opKey(shared.id), shape)),
+      actor: group,
+      object: url(shape === "object" ? op.target : create.activityId),
+    }),
+    published: doc.published ? instant(doc.published) : null,
+    tos: [url(PUBLIC)],
+    ccs: [url(followersUri(origin, channel.id))],
+    audience: group,
+  });
+}
+
 /**
  * A reaction as ActivityPub: the default reaction (❤️) as a plain `Like`,
  * any other emoji as an `EmojiReact` (FEP-c0e0, as Misskey and Pleroma
@@ -253,8 +313,8 @@ async function boostedObject(h: Harmony, channel: ChannelInfo, op: OpRow): Promi
  * activities for everyone: there is no other way to say them.
  */
 export function shapeFor(op: OpRow, follower: "group-aware" | "microblog"): AnnounceShape {
-  const creates = op.kind === "Message" ||
-    (op.kind === "Remote" && (JSON.parse(op.document) as RemoteOpDocument).action === "Create");
+  const action = op.kind === "Remote" ? (JSON.parse(op.document) as RemoteOpDocument).action : null;
+  const creates = op.kind === "Message" || action === "Create" || action === "Restore";
   return follower === "microblog" && creates ? "object" : "activity";
 }
 

@@ -23,6 +23,7 @@ import { isDidKey } from "../server/crypto/didkey.ts";
 import type { EncryptedMessage } from "../server/dms/crypto.ts";
 import { type DmTransport, receiveRemoteDm, type RemoteMember } from "../server/dms/service.ts";
 import { HarmonyError, invalid } from "../server/shared/errors.ts";
+import { refuseBlocked, remoteBlockOf } from "../server/moderation/remoteBlocks.ts";
 import type { Harmony } from "../server/harmony.ts";
 import { HARMONY_NS } from "../server/rdf/vocab.ts";
 import type { HarmonyFederation } from "./federation.ts";
@@ -106,6 +107,7 @@ async function lookupMember(
   if (parsed.origin === h.config.origin) {
     throw invalid("not_remote", "that actor lives on this instance; write to the member directly");
   }
+  await refuseBlocked(h, parsed.href);
   const software = await softwareOf(kv, parsed.origin, {
     allowPrivate: h.config.allowPrivateAddresses,
     userAgent: "Harmony",
@@ -182,6 +184,8 @@ export function registerDms(
     start() {
       running = queue.listen(async (message) => {
         const job = message as DeliveryJob;
+        // Blocked since it was queued: dropped.
+        if (await remoteBlockOf(h, job.actor) ?? await remoteBlockOf(h, job.inbox)) return;
         try {
           await deliver(job);
         } catch (error) {

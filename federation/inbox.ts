@@ -14,6 +14,9 @@
  *   (server/replication/remoteMessages.ts); otherwise nothing happens.
  * - Update(Note) / Delete(Note) by the author of such a message: edits or
  *   deletes it. Delete of an actor: it follows nothing any more.
+ *
+ * Nothing from a blocked account or server gets this far (blocks.ts), and
+ * each listener ignores one whose actor is blocked all the same.
  */
 import type { InboxContext } from "@fedify/fedify";
 import {
@@ -44,6 +47,7 @@ import type { HarmonyFederation } from "./federation.ts";
 import { cleanSource, htmlToMarkdown } from "./html.ts";
 import { softwareOf } from "./software.ts";
 import { withDms } from "./dms.ts";
+import { unlessBlocked } from "./blocks.ts";
 import type { KvStore } from "@fedify/fedify";
 import { INSTANCE, messageIdOfNote, paths } from "./uris.ts";
 
@@ -262,11 +266,11 @@ export function registerInbox(federation: HarmonyFederation, h: Harmony, options
   const log = options.log ?? ((message, error) => console.error(message, error ?? ""));
   federation
     .setInboxListeners(paths.inbox, paths.sharedInbox)
-    .on(Follow, onFollow(h, options))
-    .on(Undo, onUndo(h))
-    .on(Create, withDms(h, onCreate(h)))
-    .on(Update, onUpdate(h))
-    .on(Delete, onDelete(h))
+    .on(Follow, unlessBlocked(h, onFollow(h, options)))
+    .on(Undo, unlessBlocked(h, onUndo(h)))
+    .on(Create, unlessBlocked(h, withDms(h, onCreate(h))))
+    .on(Update, unlessBlocked(h, onUpdate(h)))
+    .on(Delete, unlessBlocked(h, onDelete(h)))
     // Objects fetched while handling the shared inbox are fetched as the instance (servers in secure mode).
     .setSharedKeyDispatcher(() => ({ identifier: INSTANCE }))
     .onError((_ctx, error) => log("federation: an inbox activity could not be processed", error));

@@ -9,6 +9,7 @@ import type { DmTransport } from "../server/dms/service.ts";
 import type { Harmony } from "../server/harmony.ts";
 import type { AppEnv } from "../server/http/env.ts";
 import { registerActors } from "./actors.ts";
+import { refuseBlockedSenders, withoutBlockedDeliveries } from "./blocks.ts";
 import { createBridgeLayer } from "./bridge/index.ts";
 import { registerCollections } from "./collections.ts";
 import { registerDms } from "./dms.ts";
@@ -37,7 +38,7 @@ export function createFederationLayer(h: Harmony): Promise<FederationLayer> {
   const log = (message: string, error?: unknown) => console.error(message, error ?? "");
   const kv = new SqlKvStore(h.database);
   const queue = new SqlMessageQueue(h.database, "fedify", { workers: 24, log });
-  const federation = buildFederation(h, kv, queue);
+  const federation = buildFederation(h, kv, withoutBlockedDeliveries(h, queue));
   const delivery = new FollowerDelivery(h, federation, log);
   registerActors(federation, h);
   registerObjects(federation, h);
@@ -47,6 +48,7 @@ export function createFederationLayer(h: Harmony): Promise<FederationLayer> {
   const dms = registerDms(federation, h, kv, log);
   const bridge = createBridgeLayer(h, federation);
   const fedify = fedifyMiddleware(h, federation);
+  const blocked = refuseBlockedSenders(h);
   const abort = new AbortController();
   let queueRunning: Promise<void> | null = null;
   let sweeper: ReturnType<typeof setInterval> | null = null;
@@ -54,9 +56,13 @@ export function createFederationLayer(h: Harmony): Promise<FederationLayer> {
   return Promise.resolve({
     dmTransport: dms.transport,
     middleware: async (c, next) => {
-      // A bridge invocation is answered by the bridge layer; everything else goes on to Fedify.
+      // A bridge invocation is answered by the bridge layer; everything else goes on to Fedify,
+      // but for what blocked fediverse accounts and servers send.
       const answered = await bridge.middleware(c, async () => {
-        await fedify(c, next);
+        const refused = await blocked(c, async () => {
+          await fedify(c, next);
+        });
+        if (refused instanceof Response) c.res = refused;
       });
       if (answered instanceof Response) return answered;
     },

@@ -22,7 +22,15 @@ import { messageIndex } from "../db/schema.ts";
 import { followerByAnswer } from "../server/replication/followers.ts";
 import type { Harmony } from "../server/harmony.ts";
 import { toView } from "../server/messages/oplog.ts";
-import { activityOf, announceOf, answerOf, noteOf, opById, publicChannel } from "./activities.ts";
+import {
+  activityOf,
+  announceOf,
+  answerOf,
+  noteOf,
+  opById,
+  publicChannel,
+  withdrawalOf,
+} from "./activities.ts";
 import type { HarmonyFederation } from "./federation.ts";
 import { paths } from "./uris.ts";
 
@@ -81,9 +89,14 @@ export function registerObjects(federation: HarmonyFederation, h: Harmony): void
     const activity = await activityOf(h, found.channel, found.op);
     return activity instanceof Like ? activity : null;
   });
-  federation.setObjectDispatcher(Undo, paths.undo, async (_ctx, { op: key }) => {
-    const found = await publicOp(h, key);
-    if (found?.op.kind !== "Unreact") return null;
+  // Undo of reactions (the Unreact's key), or the Group taking back its Announce of a removed
+  // fediverse reply ("{removal's key}-{shape}").
+  federation.setObjectDispatcher(Undo, paths.undo, async (_ctx, { op: param }) => {
+    const [, key, shape] = /^([0-9a-f]{40})(?:-(activity|object))?$/.exec(param) ?? [];
+    const found = key ? await publicOp(h, key) : null;
+    if (!found) return null;
+    if (shape) return await withdrawalOf(h, found.channel, found.op, shape as "activity" | "object");
+    if (found.op.kind !== "Unreact") return null;
     const activity = await activityOf(h, found.channel, found.op);
     return activity instanceof Undo ? activity : null;
   });

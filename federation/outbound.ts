@@ -13,7 +13,10 @@
  *
  * Per follower, the Announce takes the shape its server understands
  * (software.ts): FEP-1b12's Announce(Create(Note)) for group-aware
- * software, Announce(Note) for microblogs such as Mastodon.
+ * software, Announce(Note) for microblogs such as Mastodon. A fediverse
+ * reply a moderator removed is taken back with the Group's Undo of that
+ * Announce. A blocked account or server has no followers left (a block
+ * drops them), and the queue drops what was queued for it (blocks.ts).
  */
 import type { Recipient } from "@fedify/vocab";
 import { asc, eq, gt, max } from "drizzle-orm";
@@ -21,7 +24,15 @@ import { deliveryCursors, opLog } from "../db/schema.ts";
 import { acceptedFollowers, answerQueued, dueAnswers } from "../server/replication/followers.ts";
 import type { Harmony } from "../server/harmony.ts";
 import type { FollowerInfo } from "../server/shared/model.ts";
-import { announceOf, answerOf, type OpRow, publicChannel, shapeFor } from "./activities.ts";
+import {
+  announceOf,
+  answerOf,
+  isRemoval,
+  type OpRow,
+  publicChannel,
+  shapeFor,
+  withdrawalOf,
+} from "./activities.ts";
 import type { HarmonyFederation } from "./federation.ts";
 import { kindOf } from "./software.ts";
 import { noteIdOf } from "./uris.ts";
@@ -186,7 +197,9 @@ export class FollowerDelivery {
       if (groups[kind].length === 0) continue;
       let announce;
       try {
-        announce = await announceOf(this.h, channel, op, shapeFor(op, kind));
+        announce = isRemoval(op)
+          ? await withdrawalOf(this.h, channel, op, kind === "microblog" ? "object" : "activity")
+          : await announceOf(this.h, channel, op, shapeFor(op, kind));
       } catch (error) {
         // A malformed operation is skipped rather than blocking every later one.
         this.log(`federation: could not build the Announce of ${op.id}`, error);

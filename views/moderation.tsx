@@ -29,7 +29,38 @@ export interface ModerationPanelData {
   joinsLocked: { at: string; by: string } | null;
   slowMode: Array<{ id: string; name: string; seconds: number }>;
   alerts: AlertView[];
-  may: { kick: boolean; ban: boolean; timeout: boolean; slowMode: boolean; manage: boolean };
+  may: {
+    kick: boolean;
+    ban: boolean;
+    timeout: boolean;
+    slowMode: boolean;
+    manage: boolean;
+    removeReplies: boolean;
+    blockActors: boolean;
+    blockServers: boolean;
+  };
+}
+
+/** A blocked fediverse account (target: its actor IRI) or server (target: its origin). */
+export interface RemoteBlockView {
+  kind: "actor" | "server";
+  target: string;
+  by: string;
+  at: string;
+  reason: string | null;
+}
+
+/** A reply from the fediverse, as moderators see it (content is empty once removed). */
+export interface FediverseReplyView {
+  id: string;
+  channel: { id: string; name: string };
+  author: string;
+  authorName: string | null;
+  handle: string | null;
+  content: string;
+  published: string;
+  removedBy: string | null;
+  removedAt: string | null;
 }
 
 export interface ModerationPageProps extends ModerationPanelData {
@@ -41,6 +72,10 @@ export interface ModerationPageProps extends ModerationPanelData {
   members: Array<{ did: string; name: string; role: Role; timedOutUntil: string | null }>;
   channels: Array<{ id: string; iri: string; name: string; slowMode: number; maySlowMode: boolean }>;
   names: Record<string, string>;
+  blockedActors: RemoteBlockView[] | null;
+  blockedServers: RemoteBlockView[] | null;
+  /** For those who may remove replies from the fediverse. */
+  fediverse: { replies: FediverseReplyView[]; removed: FediverseReplyView[] } | null;
 }
 
 export interface AuditEntryView {
@@ -287,7 +322,8 @@ export function ModerationPanel(props: ModerationPanelData) {
     <>
       <h2 id="s-moderation">Moderation</h2>
       <p>
-        <a href="/moderation">Moderate members</a> (kick, ban, time out, slow mode) ·{" "}
+        <a href="/moderation">Moderate members and the fediverse</a>{" "}
+        (kick, ban, time out, slow mode, fediverse replies and blocks) ·{" "}
         <a href="/moderation/log">Moderation log</a>
       </p>
       <h3>Alerts</h3>
@@ -306,6 +342,168 @@ export function ModerationPanel(props: ModerationPanelData) {
           </p>
         )
         : null}
+    </>
+  );
+}
+
+/** Who wrote a fediverse reply: their name, else their handle, else their actor IRI. */
+function authorOf(reply: FediverseReplyView): string {
+  return reply.authorName ?? reply.handle ?? reply.author;
+}
+
+const excerpt = (text: string) => (text.length > 280 ? `${text.slice(0, 279)}…` : text);
+const hostOf = (url: string) => URL.canParse(url) ? new URL(url).host : url;
+
+function RemoteAuthor(props: { reply: FediverseReplyView }) {
+  return (
+    <a class="author remote" href={props.reply.author} rel="noopener noreferrer nofollow ugc">
+      {authorOf(props.reply)}
+    </a>
+  );
+}
+
+/** Replies from the fediverse (remove, block their author) and removed ones (restore). */
+function FediverseReplies(
+  props: {
+    fediverse: NonNullable<ModerationPageProps["fediverse"]>;
+    community: string;
+    mayBlock: boolean;
+    names: Record<string, string>;
+  },
+) {
+  const c = props.community;
+  const { replies, removed } = props.fediverse;
+  return (
+    <>
+      <h3>Recent replies</h3>
+      {replies.length
+        ? (
+          <ul class="settings-list" aria-label="Replies from the fediverse">
+            {replies.map((r) => (
+              <li class="fediverse-reply">
+                <RemoteAuthor reply={r} />
+                <span class="muted">in #{r.channel.name} · {when(r.published)}</span>
+                <span class="excerpt">{excerpt(r.content)}</span>
+                <ActionForm
+                  action="remove-reply"
+                  target={r.id}
+                  community={c}
+                  label={`Remove the reply by ${authorOf(r)}`}
+                >
+                  <button type="submit" class="danger">Remove</button>
+                </ActionForm>
+                {props.mayBlock
+                  ? (
+                    <ActionForm
+                      action="block-actor"
+                      target={r.author}
+                      community={c}
+                      label={`Block ${authorOf(r)}`}
+                      confirm={`Block ${
+                        authorOf(r)
+                      }? Their follows end, their replies here are removed, and nothing they send is accepted until unblocked.`}
+                    >
+                      <input type="hidden" name="removeReplies" value="1" />
+                      <button type="submit" class="link-button">Block author</button>
+                    </ActionForm>
+                  )
+                  : null}
+              </li>
+            ))}
+          </ul>
+        )
+        : <p class="muted">No replies from the fediverse.</p>}
+      {removed.length
+        ? (
+          <>
+            <h3>Removed replies</h3>
+            <ul class="settings-list" aria-label="Removed replies">
+              {removed.map((r) => (
+                <li class="fediverse-reply">
+                  <RemoteAuthor reply={r} />
+                  <span class="muted">
+                    in #{r.channel.name} · removed {r.removedAt ? when(r.removedAt) : ""} by{" "}
+                    {nameOf(props.names, r.removedBy ?? "")}
+                  </span>
+                  <ActionForm
+                    action="restore-reply"
+                    target={r.id}
+                    community={c}
+                    label={`Restore the reply by ${authorOf(r)}`}
+                  >
+                    <button type="submit" class="link-button">Restore</button>
+                  </ActionForm>
+                </li>
+              ))}
+            </ul>
+          </>
+        )
+        : null}
+    </>
+  );
+}
+
+/** The list of blocked accounts or servers, with the form that adds one. */
+function RemoteBlocks(
+  props: {
+    kind: "actor" | "server";
+    blocks: RemoteBlockView[];
+    community: string;
+    names: Record<string, string>;
+  },
+) {
+  const c = props.community;
+  const actor = props.kind === "actor";
+  const id = actor ? "block-account" : "block-server";
+  return (
+    <>
+      <ActionForm
+        action={actor ? "block-actor" : "block-server"}
+        target=""
+        community={c}
+        class="row"
+        label={actor ? "Block a fediverse account" : "Block a fediverse server"}
+        confirm={actor
+          ? "Block this account? Its follows end and nothing it sends is accepted until unblocked."
+          : "Block this whole server? Its accounts' follows end and nothing from it is accepted until unblocked."}
+      >
+        <label for={id}>{actor ? "Block an account" : "Block a server"}</label>
+        <input
+          id={id}
+          name="target"
+          required
+          placeholder={actor ? "https://mastodon.example/users/name" : "mastodon.example"}
+        />
+        <input name="reason" maxlength={500} placeholder="Reason (optional)" aria-label="Reason" />
+        <label>
+          <input type="checkbox" name="removeReplies" value="1" /> also remove {actor ? "its" : "their"}{" "}
+          replies here
+        </label>
+        <button type="submit" class="danger">Block</button>
+      </ActionForm>
+      {props.blocks.length
+        ? (
+          <ul class="settings-list" aria-label={actor ? "Blocked accounts" : "Blocked servers"}>
+            {props.blocks.map((b) => (
+              <li class="row">
+                <code class="excerpt">{actor ? nameOf(props.names, b.target) : hostOf(b.target)}</code>
+                <span class="muted">
+                  blocked {when(b.at)} by {nameOf(props.names, b.by)}
+                  {b.reason ? ` · ${b.reason}` : ""}
+                </span>
+                <ActionForm
+                  action={actor ? "unblock-actor" : "unblock-server"}
+                  target={b.target}
+                  community={c}
+                  label={`Unblock ${actor ? nameOf(props.names, b.target) : hostOf(b.target)}`}
+                >
+                  <button type="submit" class="link-button">Unblock</button>
+                </ActionForm>
+              </li>
+            ))}
+          </ul>
+        )
+        : <p class="muted">{actor ? "No account is blocked." : "No server is blocked."}</p>}
     </>
   );
 }
@@ -459,6 +657,55 @@ export function ModerationPage(props: ModerationPageProps) {
             )
             : null}
 
+          {props.fediverse || props.blockedActors || props.blockedServers
+            ? (
+              <section aria-labelledby="m-fediverse">
+                <h2 id="m-fediverse">Fediverse</h2>
+                <p class="muted">
+                  Replies from Mastodon and other fediverse servers, in channels open to them. A removed reply
+                  is hidden and its followers are told; it can be restored. A blocked account or server can
+                  neither follow nor reply, is sent nothing, and its follows end.
+                </p>
+                {props.fediverse
+                  ? (
+                    <FediverseReplies
+                      fediverse={props.fediverse}
+                      community={c}
+                      mayBlock={props.may.blockActors}
+                      names={props.names}
+                    />
+                  )
+                  : null}
+                {props.blockedActors
+                  ? (
+                    <>
+                      <h3>Blocked accounts</h3>
+                      <RemoteBlocks
+                        kind="actor"
+                        blocks={props.blockedActors}
+                        community={c}
+                        names={props.names}
+                      />
+                    </>
+                  )
+                  : null}
+                {props.blockedServers
+                  ? (
+                    <>
+                      <h3>Blocked servers</h3>
+                      <RemoteBlocks
+                        kind="server"
+                        blocks={props.blockedServers}
+                        community={c}
+                        names={props.names}
+                      />
+                    </>
+                  )
+                  : null}
+              </section>
+            )
+            : null}
+
           {props.may.slowMode
             ? (
               <section aria-labelledby="m-slow">
@@ -549,6 +796,20 @@ function describe(entry: AuditEntryView, names: Record<string, string>): string 
       return "unlocked joining";
     case "dismiss-alert":
       return "dismissed an alert";
+    case "remove-reply":
+      return `removed a fediverse reply from ${hostOf(entry.target)}`;
+    case "restore-reply":
+      return `restored a fediverse reply from ${hostOf(entry.target)}`;
+    case "block-actor":
+      return `blocked the fediverse account ${target}${args.removeReplies ? " and removed its replies" : ""}`;
+    case "unblock-actor":
+      return `unblocked the fediverse account ${target}`;
+    case "block-server":
+      return `blocked the fediverse server ${hostOf(entry.target)}${
+        args.removeReplies ? " and removed its replies" : ""
+      }`;
+    case "unblock-server":
+      return `unblocked the fediverse server ${hostOf(entry.target)}`;
     default:
       return `${entry.action} ${target}`;
   }

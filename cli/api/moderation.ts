@@ -1,4 +1,8 @@
-/** Moderation: signed actions (kick, ban, timeout, slow mode, join lock, ...) and the state moderators see. */
+/**
+ * Moderation: signed actions (kick, ban, timeout, slow mode, join lock,
+ * and on the fediverse side removing replies and blocking accounts and
+ * servers) and the state moderators see.
+ */
 import type { HarmonyClient } from "../client.ts";
 import { signAction } from "../../server/documents/documents.ts";
 import type { SignedAction } from "../../server/documents/signed.ts";
@@ -82,10 +86,98 @@ export class ModerationApi {
     return this.moderate("dismiss-alert", alertIri);
   }
 
-  /** The moderation state moderators see (settings, join lock, slow mode, bans, timeouts, alerts). */
+  /** Removes a reply from the fediverse (by its id, the Note's URL) from its channel; undone by restoreReply. */
+  removeReply(this: HarmonyClient, id: string, reason?: string) {
+    return this.moderate("remove-reply", id, reason ? { reason } : {});
+  }
+
+  restoreReply(this: HarmonyClient, id: string) {
+    return this.moderate("restore-reply", id);
+  }
+
+  /** Blocks a fediverse account (its actor URL); `removeReplies` also removes its replies already here. */
+  blockActor(this: HarmonyClient, actor: string, options: { reason?: string; removeReplies?: boolean } = {}) {
+    return this.moderate("block-actor", actorUrl(actor), blockArguments(options));
+  }
+
+  unblockActor(this: HarmonyClient, actor: string) {
+    return this.moderate("unblock-actor", actorUrl(actor));
+  }
+
+  /** Blocks a whole fediverse server (a host name, or a URL on it) and its subdomains. */
+  blockServer(
+    this: HarmonyClient,
+    server: string,
+    options: { reason?: string; removeReplies?: boolean } = {},
+  ) {
+    return this.moderate("block-server", serverOrigin(server), blockArguments(options));
+  }
+
+  unblockServer(this: HarmonyClient, server: string) {
+    return this.moderate("unblock-server", serverOrigin(server));
+  }
+
+  /** Recent replies from the fediverse and removed ones (for holders of remove-reply). */
+  fediverseReplies(this: HarmonyClient): Promise<FediverseRepliesJson> {
+    return this.request("GET", "/moderation/replies");
+  }
+
+  /** The moderation state moderators see (settings, join lock, slow mode, bans, timeouts, alerts, blocks). */
   moderation(this: HarmonyClient): Promise<ModerationJson> {
     return this.request("GET", "/moderation");
   }
+}
+
+function blockArguments(options: { reason?: string; removeReplies?: boolean }): Record<string, unknown> {
+  const args: Record<string, unknown> = {};
+  if (options.reason) args.reason = options.reason;
+  if (options.removeReplies) args.removeReplies = true;
+  return args;
+}
+
+/** An actor's URL as the server compares them (normalized). */
+export function actorUrl(text: string): string {
+  const url = URL.canParse(text) ? new URL(text) : null;
+  if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
+    throw new TypeError(`"${text}" is not an account's actor URL (https://server/users/name)`);
+  }
+  return url.href;
+}
+
+/** A server's origin from a host name ("mastodon.example", https assumed) or any URL on it. */
+export function serverOrigin(text: string): string {
+  const url = URL.canParse(text) && /^https?:\/\//i.test(text)
+    ? new URL(text)
+    : URL.canParse(`https://${text}`)
+    ? new URL(`https://${text}`)
+    : null;
+  if (!url || !url.hostname) throw new TypeError(`"${text}" is not a server's host name or URL`);
+  return url.origin;
+}
+
+export interface RemoteBlockJson {
+  kind: "actor" | "server";
+  target: string;
+  by: string;
+  at: string;
+  reason: string | null;
+}
+
+export interface FediverseReplyJson {
+  id: string;
+  channel: { id: string; name: string };
+  author: string;
+  authorName: string | null;
+  handle: string | null;
+  content: string;
+  published: string;
+  removedBy: string | null;
+  removedAt: string | null;
+}
+
+export interface FediverseRepliesJson {
+  replies: FediverseReplyJson[];
+  removed: FediverseReplyJson[];
 }
 
 export interface ModerationResultJson {
@@ -116,5 +208,16 @@ export interface ModerationJson {
     resolvedAt: string | null;
     resolvedBy: string | null;
   }>;
-  may: { kick: boolean; ban: boolean; timeout: boolean; slowMode: boolean; manage: boolean };
+  blockedActors: RemoteBlockJson[] | null;
+  blockedServers: RemoteBlockJson[] | null;
+  may: {
+    kick: boolean;
+    ban: boolean;
+    timeout: boolean;
+    slowMode: boolean;
+    manage: boolean;
+    removeReplies: boolean;
+    blockActors: boolean;
+    blockServers: boolean;
+  };
 }

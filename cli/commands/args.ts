@@ -33,6 +33,7 @@ export const OPTIONS = {
   guardian: "value",
   threshold: "value",
   reason: "value",
+  "remove-replies": "flag",
   "rate-limit": "value",
   raid: "value",
   "min-age": "value",

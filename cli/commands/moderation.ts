@@ -1,5 +1,5 @@
 /**
- * `harmony kick | ban | unban | bans | timeout | slowmode | moderation … | audit log | audit verify`.
+ * `harmony kick | ban | unban | bans | timeout | slowmode | moderation … | fediverse … | audit log | audit verify`.
  * Every action is signed with the identity's key (a signed Action) and
  * lands in the community's audit log; `audit verify` checks that log here,
  * trusting nothing the server says about it.
@@ -7,6 +7,7 @@
 import { CliError, integerOption, type Options, stringOption, UsageError } from "./args.ts";
 import type { Command } from "./command.ts";
 import { localTime, shortDid, table } from "./io.ts";
+import { actorUrl, type FediverseReplyJson, serverOrigin } from "../api/moderation.ts";
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
 
@@ -39,6 +40,155 @@ function human(seconds: number): string {
 function reason(options: Options): string | undefined {
   return stringOption(options, "reason");
 }
+
+/** A usage error, not a stack trace, for an account URL or server host the client cannot read. */
+function checked<T>(parse: (text: string) => T, text: string): T {
+  try {
+    return parse(text);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+const hostOf = (origin: string) => new URL(origin).host;
+
+function blockOptions(options: Options) {
+  return { reason: reason(options), removeReplies: options["remove-replies"] === true };
+}
+
+function blocked(result: { followersDropped?: unknown; repliesRemoved?: unknown; entry: { seq: number } }) {
+  const parts = [`${result.followersDropped} follower(s) dropped`];
+  if (Number(result.repliesRemoved) > 0) parts.push(`${result.repliesRemoved} reply(ies) removed`);
+  return `${parts.join(", ")} (log entry #${result.entry.seq})`;
+}
+
+/** `fediverse …`: replies from the fediverse and blocked accounts and servers. */
+const fediverseCommands: Command[] = [
+  {
+    name: "fediverse replies",
+    synopsis: "[--json]",
+    summary: "the newest replies from the fediverse you may remove, and the removed ones",
+    arity: [0, 0],
+    options: ["json"],
+    async run({ options, connect, io }) {
+      const client = await connect();
+      const listed = await client.fediverseReplies();
+      if (options.json) return await io.out(JSON.stringify(listed, null, 2) + "\n");
+      const row = (state: string, r: FediverseReplyJson) => [
+        state,
+        localTime(state ? r.removedAt ?? r.published : r.published),
+        `#${r.channel.name}`,
+        r.handle ?? r.authorName ?? r.author,
+        r.id,
+        r.content.length > 60 ? `${r.content.slice(0, 59)}…` : r.content,
+      ];
+      await io.out(table(
+        ["STATE", "TIME", "CHANNEL", "AUTHOR", "ID", "TEXT"],
+        [...listed.replies.map((r) => row("", r)), ...listed.removed.map((r) => row("removed", r))],
+      ));
+    },
+  },
+  {
+    name: "fediverse remove",
+    synopsis: "REPLY_ID [--reason TEXT]",
+    summary: "remove a reply from the fediverse (REPLY_ID: its URL) from its channel; followers are told",
+    arity: [1, 1],
+    options: ["reason"],
+    async run({ args, options, connect, io }) {
+      const client = await connect();
+      const result = await client.removeReply(args[0], reason(options));
+      await io.out(`Removed the reply by ${result.author} (log entry #${result.entry.seq}).\n`);
+    },
+  },
+  {
+    name: "fediverse restore",
+    synopsis: "REPLY_ID",
+    summary: "bring a removed reply back as it was",
+    arity: [1, 1],
+    async run({ args, connect, io }) {
+      const client = await connect();
+      const result = await client.restoreReply(args[0]);
+      await io.out(`Restored the reply by ${result.author} (log entry #${result.entry.seq}).\n`);
+    },
+  },
+  {
+    name: "fediverse block",
+    synopsis: "ACTOR_URL [--reason TEXT] [--remove-replies]",
+    summary:
+      "block a fediverse account: its follows end, nothing it sends is accepted, nothing is sent to it",
+    arity: [1, 1],
+    options: ["reason", "remove-replies"],
+    async run({ args, options, connect, io }) {
+      const actor = checked(actorUrl, args[0]);
+      const client = await connect();
+      const result = await client.blockActor(actor, blockOptions(options));
+      await io.out(`Blocked ${actor}: ${blocked(result)}.\n`);
+    },
+  },
+  {
+    name: "fediverse unblock",
+    synopsis: "ACTOR_URL",
+    summary: "lift an account's block (it may follow and reply again)",
+    arity: [1, 1],
+    async run({ args, connect, io }) {
+      const actor = checked(actorUrl, args[0]);
+      const client = await connect();
+      const result = await client.unblockActor(actor);
+      await io.out(`Unblocked ${actor} (log entry #${result.entry.seq}).\n`);
+    },
+  },
+  {
+    name: "fediverse block-server",
+    synopsis: "HOST [--reason TEXT] [--remove-replies]",
+    summary: "block a whole fediverse server and its subdomains, as block does for one account",
+    arity: [1, 1],
+    options: ["reason", "remove-replies"],
+    async run({ args, options, connect, io }) {
+      const origin = checked(serverOrigin, args[0]);
+      const client = await connect();
+      const result = await client.blockServer(origin, blockOptions(options));
+      await io.out(`Blocked ${hostOf(origin)}: ${blocked(result)}.\n`);
+    },
+  },
+  {
+    name: "fediverse unblock-server",
+    synopsis: "HOST",
+    summary: "lift a server's block",
+    arity: [1, 1],
+    async run({ args, connect, io }) {
+      const origin = checked(serverOrigin, args[0]);
+      const client = await connect();
+      const result = await client.unblockServer(origin);
+      await io.out(`Unblocked ${hostOf(origin)} (log entry #${result.entry.seq}).\n`);
+    },
+  },
+  {
+    name: "fediverse blocks",
+    synopsis: "[--json]",
+    summary: "the blocked accounts and servers you may see (block-actor, block-server)",
+    arity: [0, 0],
+    options: ["json"],
+    async run({ options, connect, io }) {
+      const client = await connect();
+      const { blockedActors, blockedServers } = await client.moderation();
+      if (blockedActors === null && blockedServers === null) {
+        throw new CliError("you hold no capability to block fediverse accounts or servers");
+      }
+      const blocks = [...blockedActors ?? [], ...blockedServers ?? []];
+      if (options.json) return await io.out(JSON.stringify(blocks, null, 2) + "\n");
+      await io.out(table(
+        ["BLOCKED", "KIND", "SINCE", "BY", "REASON"],
+        blocks.map((b) => [
+          b.kind === "server" ? hostOf(b.target) : b.target,
+          b.kind === "server" ? "server" : "account",
+          localTime(b.at),
+          shortDid(b.by),
+          b.reason ?? "",
+        ]),
+      ));
+    },
+  },
+];
 
 export const moderationCommands: Command[] = [
   {
@@ -212,6 +362,7 @@ export const moderationCommands: Command[] = [
       await io.out("Joining is open again.\n");
     },
   },
+  ...fediverseCommands,
   {
     name: "audit log",
     synopsis: "[--limit N] [--json]",

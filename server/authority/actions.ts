@@ -18,6 +18,8 @@ export const ACTIONS = {
   "slow-mode": "set slow mode",
   "view-audit": "read the moderation log in full",
   pin: "pin messages",
+  "remove-reply": "remove replies from the fediverse",
+  "block-actor": "block fediverse accounts",
   // administration
   "manage-channels": "manage channels",
   "manage-invites": "manage invites",
@@ -25,6 +27,7 @@ export const ACTIONS = {
   "manage-roles": "manage roles",
   "manage-bridges": "manage bridges",
   "manage-followers": "answer fediverse follow requests",
+  "block-server": "block fediverse servers",
   // the owner's own
   export: "export the whole community",
   "transfer-ownership": "hand the community over",
@@ -47,6 +50,8 @@ const MODERATOR: Action[] = [
   "slow-mode",
   "view-audit",
   "pin",
+  "remove-reply",
+  "block-actor",
 ];
 const ADMIN: Action[] = [
   ...MODERATOR,
@@ -56,6 +61,7 @@ const ADMIN: Action[] = [
   "manage-roles",
   "manage-bridges",
   "manage-followers",
+  "block-server",
 ];
 
 /**

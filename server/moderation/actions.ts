@@ -16,6 +16,9 @@
  *   moderation-settings  target: the community     arguments: { rateLimit?, raidProtection?, minimumDidAge? }
  *   lock-joins / unlock-joins  target: the community
  *   dismiss-alert   target: an alert IRI
+ *
+ * and the fediverse side (fediverse.ts): remove-reply, restore-reply,
+ * block-actor, unblock-actor, block-server, unblock-server.
  */
 import { quadStore } from "../../db/quadstore.ts";
 import { iri } from "../../db/terms.ts";
@@ -39,6 +42,7 @@ import {
   sqlOf,
 } from "../audit/log.ts";
 import { cleanText } from "../shared/text.ts";
+import { FEDIVERSE_ACTIONS, isFediverseAction, moderateFediverse } from "./fediverse.ts";
 import {
   alertIri,
   type ModerationSettings,
@@ -63,6 +67,7 @@ export const MODERATION_ACTIONS = [
   "lock-joins",
   "unlock-joins",
   "dismiss-alert",
+  ...FEDIVERSE_ACTIONS,
 ] as const;
 export type ModerationAction = (typeof MODERATION_ACTIONS)[number];
 
@@ -78,7 +83,7 @@ export interface ActionResult {
   [key: string]: unknown;
 }
 
-const allowedArguments: Record<ModerationAction, string[]> = {
+const allowedArguments: Record<Exclude<ModerationAction, (typeof FEDIVERSE_ACTIONS)[number]>, string[]> = {
   kick: ["reason"],
   ban: ["reason"],
   unban: [],
@@ -90,7 +95,7 @@ const allowedArguments: Record<ModerationAction, string[]> = {
   "dismiss-alert": [],
 };
 
-function checkArguments(doc: SignedAction, action: ModerationAction): Record<string, unknown> {
+function checkArguments(doc: SignedAction, action: keyof typeof allowedArguments): Record<string, unknown> {
   const args = argumentsOf(doc);
   for (const key of Object.keys(args)) {
     if (!allowedArguments[action].includes(key)) {
@@ -333,6 +338,7 @@ export async function moderate(h: Harmony, actor: Actor, value: unknown): Promis
   if (!MODERATION_ACTIONS.includes(action)) {
     throw invalid("unknown_action", `"${doc.action}" is not a moderation action; see docs/api.md`);
   }
+  if (isFediverseAction(action)) return await moderateFediverse(h, actor, doc, action);
   switch (action) {
     case "kick":
       return await kick(h, doc, await authorize(h, actor, "kick"));

@@ -4,12 +4,14 @@ import { forbidden, unauthorized } from "../shared/errors.ts";
 import type { Harmony } from "../harmony.ts";
 import { listMembers } from "../community/members.ts";
 import type { Actor, Role } from "../shared/model.ts";
+import { type FediverseReplies, fediverseReplies } from "./fediverse.ts";
 import {
   type Alert,
   alertIri,
   type Ban,
   type ModerationSettings,
   moderationState,
+  type RemoteBlock,
   type Timeout,
 } from "./state.ts";
 
@@ -23,32 +25,54 @@ export interface ModerationOverview {
   /** Running timeouts; only for those who may time members out. */
   timeouts: Timeout[] | null;
   alerts: Array<Alert & { iri: string }>;
+  /** Blocked fediverse accounts and servers, newest first; only for those who may block them. */
+  blockedActors: RemoteBlock[] | null;
+  blockedServers: RemoteBlock[] | null;
   /** What the caller may do. */
-  may: { kick: boolean; ban: boolean; timeout: boolean; slowMode: boolean; manage: boolean };
+  may: {
+    kick: boolean;
+    ban: boolean;
+    timeout: boolean;
+    slowMode: boolean;
+    manage: boolean;
+    /** Remove replies from the fediverse, in at least one channel. */
+    removeReplies: boolean;
+    blockActors: boolean;
+    blockServers: boolean;
+  };
 }
 
 export interface ModerationPageData extends ModerationOverview {
   me: string;
+  /** Replies from the fediverse, for those who may remove them. */
+  fediverse: FediverseReplies | null;
   members: Array<{ did: string; name: string; role: Role; timedOutUntil: string | null }>;
   channels: Array<{ id: string; iri: string; name: string; slowMode: number; maySlowMode: boolean }>;
 }
+
+const newestFirst = (blocks: Map<string, RemoteBlock>) =>
+  [...blocks.values()].sort((a, b) => b.at.localeCompare(a.at));
 
 /** 401/403 unless the caller may take some moderation action. */
 export async function moderationOverview(h: Harmony, actor: Actor): Promise<ModerationOverview> {
   if (!actor.did) throw unauthorized("sign in to moderate");
   const did = actor.did;
   const snapshot = await h.snapshot();
-  const has = async (action: "kick" | "ban" | "timeout" | "manage-community") =>
-    (await allowed(h, did, action)) !== null;
-  const channelSlow = await Promise.all(
-    snapshot.channels.map(async (c) => (await allowed(h, did, "slow-mode", c)) !== null),
-  );
+  const has = async (
+    action: "kick" | "ban" | "timeout" | "manage-community" | "block-actor" | "block-server",
+  ) => (await allowed(h, did, action)) !== null;
+  const inSomeChannel = async (action: "slow-mode" | "remove-reply") =>
+    (await Promise.all(snapshot.channels.map(async (c) => (await allowed(h, did, action, c)) !== null)))
+      .some(Boolean);
   const may = {
     kick: await has("kick"),
     ban: await has("ban"),
     timeout: await has("timeout"),
-    slowMode: channelSlow.some(Boolean),
+    slowMode: await inSomeChannel("slow-mode"),
     manage: await has("manage-community"),
+    removeReplies: await inSomeChannel("remove-reply"),
+    blockActors: await has("block-actor"),
+    blockServers: await has("block-server"),
   };
   if (!Object.values(may).some(Boolean)) throw forbidden("only moderators and admins can see moderation");
   const state = await moderationState(h);
@@ -66,6 +90,8 @@ export async function moderationOverview(h: Harmony, actor: Actor): Promise<Mode
     bans: may.ban ? [...state.bans.values()].sort((a, b) => b.at.localeCompare(a.at)) : null,
     timeouts: may.timeout ? [...state.timeouts.values()].filter((t) => Date.parse(t.until) > now) : null,
     alerts: state.alerts.map((a) => ({ ...a, iri: alertIri(h, a.id) })),
+    blockedActors: may.blockActors ? newestFirst(state.blockedActors) : null,
+    blockedServers: may.blockServers ? newestFirst(state.blockedServers) : null,
     may,
   };
 }
@@ -91,5 +117,6 @@ export async function moderationPageData(h: Harmony, actor: Actor): Promise<Mode
     slowMode: state.slowMode.get(c.iri) ?? 0,
     maySlowMode: (await allowed(h, actor.did!, "slow-mode", c)) !== null,
   })));
-  return { ...overview, me: actor.did!, members, channels };
+  const fediverse = overview.may.removeReplies ? await fediverseReplies(h, actor) : null;
+  return { ...overview, me: actor.did!, members, channels, fediverse };
 }

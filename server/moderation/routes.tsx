@@ -19,6 +19,7 @@ import {
 } from "../../views/moderation.tsx";
 import { moderate } from "./actions.ts";
 import { moderationOverview, moderationPageData } from "./overview.ts";
+import { fediverseReplies } from "./fediverse.ts";
 import type { Harmony } from "../harmony.ts";
 import { authorize } from "../authority/authorize.ts";
 import { jsonBody } from "../http/body.ts";
@@ -42,6 +43,10 @@ export function moderationApiRoutes(): Hono<AppEnv> {
     return c.json(await moderate(c.get("harmony"), c.get("actor"), body.action), 201);
   });
   api.get("/moderation", async (c) => c.json(await moderationOverview(c.get("harmony"), c.get("actor"))));
+  api.get(
+    "/moderation/replies",
+    async (c) => c.json(await fediverseReplies(c.get("harmony"), c.get("actor"))),
+  );
   api.get("/moderation/alerts", async (c) => {
     const overview = await moderationOverview(c.get("harmony"), c.get("actor"));
     return c.json(overview.alerts);

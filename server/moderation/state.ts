@@ -1,7 +1,8 @@
 /**
  * What moderation knows, as quads in the graph {origin}/moderation: bans,
  * timeouts, slow mode per channel, the community's moderation settings,
- * the join lock and alerts for moderators. Read into a per-instance cache
+ * the join lock, alerts for moderators, and blocked fediverse accounts and
+ * servers. Read into a per-instance cache
  * (the hot path reads it on every post) that every write here drops after
  * its commit.
  */
@@ -51,6 +52,16 @@ export interface Alert {
   resolvedBy: string | null;
 }
 
+/** A fediverse account or a whole server whose activities are refused (server/moderation/fediverse.ts). */
+export interface RemoteBlock {
+  kind: "actor" | "server";
+  /** The actor's IRI, or the server's origin (`https://host[:port]`). */
+  target: string;
+  by: string;
+  at: string;
+  reason: string | null;
+}
+
 export interface ModerationState {
   bans: Map<string, Ban>;
   timeouts: Map<string, Timeout>;
@@ -60,6 +71,10 @@ export interface ModerationState {
   joinsLocked: JoinLock | null;
   /** Newest first. */
   alerts: Alert[];
+  /** Blocked fediverse accounts, by actor IRI. */
+  blockedActors: Map<string, RemoteBlock>;
+  /** Blocked fediverse servers, by host (with the port when it is not the scheme's default). */
+  blockedServers: Map<string, RemoteBlock>;
 }
 
 /** What keeps a DID from acting now: a ban, or a timeout still running. */
@@ -148,6 +163,8 @@ async function load(h: Harmony): Promise<ModerationState> {
     settings: { rateLimit: null, raidProtection: null, minimumDidAge: 0 },
     joinsLocked: null,
     alerts: [],
+    blockedActors: new Map(),
+    blockedServers: new Map(),
   };
   for (const [subject, p] of bySubject) {
     const get = (term: { value: string }) => p.get(term.value);
@@ -191,6 +208,23 @@ async function load(h: Harmony): Promise<ModerationState> {
         resolvedBy: get(M.resolvedBy) ?? null,
       });
     }
+    const blocked = get(RDF.type) === M.BlockedActor.value
+      ? "actor"
+      : get(RDF.type) === M.BlockedServer.value
+      ? "server"
+      : null;
+    if (blocked) {
+      const block: RemoteBlock = {
+        kind: blocked,
+        target: subject,
+        by: get(M.blockedBy) ?? "",
+        at: get(M.blockedAt) ?? "",
+        reason: get(M.reason) ?? null,
+      };
+      const host = URL.canParse(subject) ? new URL(subject).host : null;
+      if (blocked === "actor") state.blockedActors.set(subject, block);
+      else if (host) state.blockedServers.set(host, block);
+    }
   }
   state.alerts.sort((a, b) => b.at.localeCompare(a.at));
   return state;
@@ -211,6 +245,23 @@ export async function writeBan(tx: Tx, h: Harmony, ban: Ban): Promise<void> {
   ];
   if (ban.reason) quads.push(quad(s, M.reason, literal(ban.reason), g));
   await quadStore.insert(tx, quads);
+}
+
+export async function writeRemoteBlock(tx: Tx, h: Harmony, block: RemoteBlock): Promise<void> {
+  const g = moderationGraph(h);
+  const s = iri(block.target);
+  await quadStore.remove(tx, { graph: g, subject: s });
+  const quads = [
+    quad(s, RDF.type, block.kind === "actor" ? M.BlockedActor : M.BlockedServer, g),
+    quad(s, M.blockedBy, iri(block.by), g),
+    quad(s, M.blockedAt, dateTime(block.at), g),
+  ];
+  if (block.reason) quads.push(quad(s, M.reason, literal(block.reason), g));
+  await quadStore.insert(tx, quads);
+}
+
+export async function removeRemoteBlock(tx: Tx, h: Harmony, target: string): Promise<void> {
+  await quadStore.remove(tx, { graph: moderationGraph(h), subject: iri(target) });
 }
 
 export async function removeBan(tx: Tx, h: Harmony, did: string): Promise<void> {

@@ -1,6 +1,7 @@
 /**
  * Terms of moderation (docs/vocabulary.md): bans, timeouts, slow mode,
- * the community's moderation settings and alerts, in the graph
+ * the community's moderation settings and alerts, blocked fediverse
+ * accounts and servers, in the graph
  * {origin}/moderation. The IRIs are in the Harmony namespace.
  */
 import { iri, type NamedNode } from "../../db/terms.ts";
@@ -27,6 +28,11 @@ export const M = {
   minimumDidAge: h("minimumDidAge"),
   joinsLockedAt: h("joinsLockedAt"),
   joinsLockedBy: h("joinsLockedBy"),
+  // a blocked fediverse account (subject: its actor IRI) or server (subject: its origin)
+  BlockedActor: h("BlockedActor"),
+  BlockedServer: h("BlockedServer"),
+  blockedBy: h("blockedBy"),
+  blockedAt: h("blockedAt"),
   // alerts for moderators (subject: {origin}/moderation/alerts/{uuid})
   ModerationAlert: h("ModerationAlert"),
   alertKind: h("alertKind"),

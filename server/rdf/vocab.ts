@@ -74,6 +74,8 @@ export const H = {
   editOp: h("editOp"),
   deleted: h("deleted"),
   deletedBy: h("deletedBy"),
+  /** A fediverse reply a moderator removed (the moderator's DID): its text is kept, to restore it. */
+  removedBy: h("removedBy"),
   /** A message's signed attachment descriptors, as JSON (server/files). */
   attachments: h("attachments"),
   /** A member (DID) or role (IRI) a message mentions (server/attention). */
@@ -224,6 +226,7 @@ export function harmonyContext(): Record<string, unknown> {
     joined: { "@id": "harmony:joined", "@type": "xsd:dateTime" },
     deleted: { "@id": "harmony:deleted", "@type": "xsd:dateTime" },
     deletedBy: { "@id": "harmony:deletedBy", "@type": "@id" },
+    removedBy: { "@id": "harmony:removedBy", "@type": "@id" },
     avatar: "harmony:avatar",
     avatarType: "harmony:avatarType",
     avatarHash: "harmony:avatarHash",

@@ -8,8 +8,12 @@
  * mark, so a crash in between only means the answer is sent twice (with
  * the same id).
  *
+ * Nobody from a blocked account or server (server/moderation/remoteBlocks.ts)
+ * can follow; blocking one drops its followers (dropFollowers).
+ *
  * Nothing here speaks ActivityPub.
  */
+import { refuseBlocked } from "../moderation/remoteBlocks.ts";
 import { authorize } from "../authority/authorize.ts";
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Queryable, Tx } from "../../db/client.ts";
@@ -194,6 +198,7 @@ export async function requestFollow(h: Harmony, request: FollowRequest): Promise
   if (request.sharedInbox !== null && !isHttpUrl(request.sharedInbox)) {
     throw invalid("invalid_follow", `${request.sharedInbox} is not an http(s) URL`);
   }
+  for (const url of [request.actor, request.inbox, request.sharedInbox]) if (url) await refuseBlocked(h, url);
   const subject = await followerIri(h, channel, request.actor);
   await h.database.write(async (tx) => {
     const [previous] = await quadStore.match(tx, {
@@ -264,6 +269,28 @@ export async function forgetFollowerActor(h: Harmony, actor: string): Promise<nu
   });
   if (removed) h.hub.publishFollowers();
   return removed;
+}
+
+/**
+ * Drops every follower (accepted or pending, of any channel) for which
+ * `blocked(actor, inbox, sharedInbox)` holds, in the caller's transaction
+ * (a block's); returns how many. Call `h.hub.publishFollowers()` after the
+ * commit. Nothing is sent to them.
+ */
+export async function dropFollowers(
+  h: Harmony,
+  tx: Tx,
+  blocked: (urls: Array<string | null>) => boolean,
+): Promise<number> {
+  const g = h.iris.followers;
+  const all = await readFollowers(tx, g, subjectsWhere(tx, g, RDF.type.value, H.Follower.value));
+  let dropped = 0;
+  for (const f of all) {
+    if (!blocked([f.actor, f.inbox, f.sharedInbox])) continue;
+    await quadStore.remove(tx, { graph: g, subject: iri(f.iri) });
+    dropped++;
+  }
+  return dropped;
 }
 
 async function decide(

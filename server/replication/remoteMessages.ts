@@ -15,7 +15,19 @@
  *   a bridged peer's) is never touched;
  * - the Lamport time is the channel's next one, like a local post.
  *
- * Edits and deletions are accepted only from the message's own author.
+ * Edits and deletions are accepted only from the message's own author,
+ * and nothing at all from an account or server that is blocked here
+ * (server/moderation/remoteBlocks.ts).
+ *
+ * A moderator may remove such a message (server/moderation/fediverse.ts):
+ * it shows as deleted, but its text stays in its quads (marked
+ * `harmony:removedBy`) so that the removal can be undone. Both are logged
+ * as "Remote" operations too (`action` "Remove" or "Restore", `by` the
+ * moderator's DID, the origin still the message's author), so followers are
+ * told (federation/outbound.ts), and like every "Remote" operation they
+ * never travel over bridges. An author's own Delete of a removed message
+ * erases the kept text: it can no longer be restored.
+ *
  * Nothing here speaks ActivityPub.
  */
 import { quadRow } from "../../db/quadRow.ts";
@@ -23,26 +35,30 @@ import type { SqlTransaction } from "../../db/sql.ts";
 import { dateTime, integer, iri, literal, type Quad, quad } from "../../db/terms.ts";
 import { quadStore } from "../../db/quadstore.ts";
 import { findChannel } from "../channels/channels.ts";
-import { forbidden, HarmonyError, invalid, notFound } from "../shared/errors.ts";
+import { conflict, forbidden, HarmonyError, invalid, notFound } from "../shared/errors.ts";
 import type { Harmony } from "../harmony.ts";
 import { sha256Hex } from "../shared/ids.ts";
 import type { MessageView } from "../shared/model.ts";
 import { type IndexRow, indexRowFrom, logEntryIri, nextLogPosition, toView } from "../messages/oplog.ts";
 import { characterCount, hasForbiddenCharacters } from "../shared/text.ts";
+import { refuseBlocked } from "../moderation/remoteBlocks.ts";
 import { AS, H, RDF, RDF_JSON } from "../rdf/vocab.ts";
 
 export interface RemoteOpDocument {
   type: "Remote";
-  /** What the activity did to the message. */
-  action: "Create" | "Update" | "Delete";
-  /** The remote actor's IRI. */
+  /** What the activity did to the message; "Remove" and "Restore" are a moderator's. */
+  action: "Create" | "Update" | "Delete" | "Remove" | "Restore";
+  /** The remote actor's IRI (the message's author). */
   actor: string;
   /** The message (the Note's IRI). */
   object: string;
-  /** The activity's id. */
+  /** The activity's id (for a moderator's operation, a `urn:harmony:removal:` id minted here). */
   activityId: string;
-  /** The activity as received. */
+  /** The activity as received (null for a moderator's operation). */
   activity: unknown;
+  /** A moderator's operation: who removed or restored the message, and when. */
+  by?: string;
+  published?: string;
 }
 
 /** Operation ids of remote operations come from their activity's id (a redelivery is the same operation). */
@@ -169,7 +185,8 @@ async function readRow(sql: SqlTransaction, id: string): Promise<IndexRow | null
 const nextRevision = async (sql: SqlTransaction, channel: string) =>
   (await one(sql, "SELECT max(revision) v FROM message_index WHERE channel = ?", [channel])) + 1;
 
-function published(h: Harmony, kind: "created" | "updated" | "deleted", message: MessageView): void {
+/** Tells open pages and outbound delivery about a change (after its commit). */
+export function published(h: Harmony, kind: "created" | "updated" | "deleted", message: MessageView): void {
   h.hub.publish(message.channel, { kind, message });
   h.hub.publishOps();
 }
@@ -179,6 +196,7 @@ function published(h: Harmony, kind: "created" | "updated" | "deleted", message:
  * and its owner opened it to fediverse replies (403 otherwise).
  */
 export async function receiveRemotePost(h: Harmony, post: RemotePost): Promise<RemoteOutcome> {
+  await refuseBlocked(h, post.author);
   const channel = await findChannel(h, post.channelIri);
   if (channel.visibility !== "public" || channel.fediverseReplies !== "open") {
     throw forbidden(`#${channel.name} does not take replies from the fediverse`);
@@ -249,6 +267,7 @@ async function ownMessage(sql: SqlTransaction, id: string, author: string): Prom
 
 /** The author of a fediverse message edits it; an edit older than the stored one changes nothing. */
 export async function receiveRemoteEdit(h: Harmony, edit: RemoteEdit): Promise<RemoteOutcome> {
+  await refuseBlocked(h, edit.author);
   checkContent(h, edit.content);
   const opId = await remoteOpId(edit.activityId);
   const updated = instant(edit.updated);
@@ -290,13 +309,19 @@ export async function receiveRemoteEdit(h: Harmony, edit: RemoteEdit): Promise<R
   return result;
 }
 
-/** The author of a fediverse message deletes it: it becomes a tombstone, like any deleted message. */
+/**
+ * The author of a fediverse message deletes it: it becomes a tombstone, like
+ * any deleted message. Deleting a message a moderator removed erases the
+ * text kept to restore it.
+ */
 export async function receiveRemoteDeletion(h: Harmony, deletion: RemoteDeletion): Promise<RemoteOutcome> {
+  await refuseBlocked(h, deletion.author);
   const opId = await remoteOpId(deletion.activityId);
   const result = await h.database.writeSql(async (sql): Promise<RemoteOutcome> => {
     if (await known(sql, opId)) return { status: "duplicate" };
     const row = await ownMessage(sql, deletion.id, deletion.author);
-    if (row.deleted) return { status: "duplicate" };
+    const removed = row.deleted && await wasRemoved(sql, row);
+    if (row.deleted && !removed) return { status: "duplicate" };
     await logOperation(sql, row.channel, opId, {
       type: "Remote",
       action: "Delete",
@@ -306,6 +331,17 @@ export async function receiveRemoteDeletion(h: Harmony, deletion: RemoteDeletion
       activity: deletion.activity,
     });
     await removeEditQuads(sql, row);
+    if (removed) {
+      await sql.run("DELETE FROM quads WHERE graph = ? AND subject = ? AND predicate IN (?, ?)", [
+        row.channel,
+        row.id,
+        H.removedBy.value,
+        H.deletedBy.value,
+      ]);
+      await insertQuads(sql, [quad(iri(row.id), H.deletedBy, iri(deletion.author), row.channel)]);
+      // Nothing changes on the page; followers are still told of the author's Delete.
+      return { status: "applied", message: toView(row) };
+    }
     Object.assign(row, { content: "", deleted: true, revision: await nextRevision(sql, row.channel) });
     const s = iri(row.id);
     await insertQuads(sql, [
@@ -320,6 +356,173 @@ export async function receiveRemoteDeletion(h: Harmony, deletion: RemoteDeletion
   });
   if (result.status === "applied") published(h, "deleted", result.message);
   return result;
+}
+
+/** Whether a deleted message is a fediverse reply a moderator removed (its text kept). */
+async function wasRemoved(sql: SqlTransaction, row: IndexRow): Promise<boolean> {
+  const found = await sql.all("SELECT 1 FROM quads WHERE graph = ? AND subject = ? AND predicate = ?", [
+    row.channel,
+    row.id,
+    H.removedBy.value,
+  ]);
+  return found.length > 0;
+}
+
+export interface Removal {
+  /** The message: a fediverse reply's Note IRI. */
+  id: string;
+  /** The moderator's DID. */
+  by: string;
+  at: string;
+}
+
+/** A message from the fediverse, or the refusal that says why it is not one. */
+async function remoteRow(sql: SqlTransaction, id: string): Promise<IndexRow> {
+  const row = await readRow(sql, id);
+  if (!row) throw notFound("there is no such message");
+  if (!/^https?:\/\//.test(row.author)) {
+    throw invalid(
+      "not_a_fediverse_reply",
+      "only replies from the fediverse are removed this way; a member's message is deleted with DELETE /api/messages/{id}",
+    );
+  }
+  return row;
+}
+
+async function logModeration(
+  sql: SqlTransaction,
+  row: IndexRow,
+  removal: Removal,
+  action: "Remove" | "Restore",
+) {
+  const activityId = `urn:harmony:removal:${crypto.randomUUID()}`;
+  await logOperation(sql, row.channel, await remoteOpId(activityId), {
+    type: "Remote",
+    action,
+    actor: row.author,
+    object: row.id,
+    activityId,
+    activity: null,
+    by: removal.by,
+    published: removal.at,
+  });
+}
+
+/**
+ * A moderator removes a reply from the fediverse, inside the caller's
+ * transaction (the one that records the audit entry): it shows as deleted,
+ * its text stays in its quads for restoreRemoteMessage. Call `published`
+ * with the result after the commit.
+ */
+export async function removeRemoteMessage(sql: SqlTransaction, removal: Removal): Promise<MessageView> {
+  const row = await remoteRow(sql, removal.id);
+  if (row.deleted) {
+    throw await wasRemoved(sql, row)
+      ? conflict("already_removed", "that reply was already removed")
+      : new HarmonyError(410, "deleted", "its author deleted that reply");
+  }
+  await logModeration(sql, row, removal, "Remove");
+  const s = iri(row.id);
+  await insertQuads(sql, [
+    quad(s, H.deleted, dateTime(instant(removal.at)), row.channel),
+    quad(s, H.deletedBy, iri(removal.by), row.channel),
+    quad(s, H.removedBy, iri(removal.by), row.channel),
+  ]);
+  // As rebuildIndexes derives a deleted message's row from its quads.
+  Object.assign(row, {
+    content: "",
+    updated: null,
+    editLamport: null,
+    editOp: null,
+    deleted: true,
+    revision: await nextRevision(sql, row.channel),
+  });
+  await sql.run(
+    `UPDATE message_index SET content = '', updated = NULL, edit_lamport = NULL, edit_op = NULL, deleted = 1,
+       revision = ? WHERE id = ?`,
+    [row.revision, row.id],
+  );
+  return toView(row);
+}
+
+/** Undoes a removal (in the caller's transaction): the reply shows again as it was. */
+export async function restoreRemoteMessage(sql: SqlTransaction, removal: Removal): Promise<MessageView> {
+  const row = await remoteRow(sql, removal.id);
+  if (!row.deleted) throw conflict("not_removed", "that reply is not removed");
+  if (!(await wasRemoved(sql, row))) {
+    throw new HarmonyError(410, "deleted", "its author deleted that reply: it cannot be restored");
+  }
+  await logModeration(sql, row, removal, "Restore");
+  await sql.run("DELETE FROM quads WHERE graph = ? AND subject = ? AND predicate IN (?, ?, ?)", [
+    row.channel,
+    row.id,
+    H.deleted.value,
+    H.deletedBy.value,
+    H.removedBy.value,
+  ]);
+  const kept = new Map<string, string>();
+  for (
+    const q of await sql.all("SELECT predicate, object FROM quads WHERE graph = ? AND subject = ?", [
+      row.channel,
+      row.id,
+    ])
+  ) {
+    kept.set(String(q.predicate), String(q.object));
+  }
+  const editLamport = kept.get(H.editLamport.value);
+  Object.assign(row, {
+    content: kept.get(AS.content.value) ?? "",
+    updated: kept.get(AS.updated.value) ?? null,
+    editLamport: editLamport === undefined ? null : Number(editLamport),
+    editOp: kept.get(H.editOp.value) ?? null,
+    deleted: false,
+    revision: await nextRevision(sql, row.channel),
+  });
+  await sql.run(
+    `UPDATE message_index SET content = ?, updated = ?, edit_lamport = ?, edit_op = ?, deleted = 0, revision = ?
+       WHERE id = ?`,
+    [row.content, row.updated, row.editLamport, row.editOp, row.revision, row.id],
+  );
+  return toView(row);
+}
+
+export interface RemoteMessageRow extends IndexRow {
+  /** For a removed reply: the moderator who removed it, and when. */
+  removedBy: string | null;
+  removedAt: string | null;
+}
+
+/**
+ * Replies from the fediverse, newest first, at most `limit`: those that
+ * show, or those a moderator removed. Live ones are found through the index
+ * range of attributedTo quads whose object is an http(s) IRI (members'
+ * are did:keys); removed ones through their removedBy quads.
+ */
+export async function remoteMessages(
+  sql: SqlTransaction,
+  options: { removed: boolean; limit?: number },
+): Promise<RemoteMessageRow[]> {
+  const limit = options.limit ?? -1;
+  const rows = options.removed
+    ? await sql.all(
+      `SELECT m.*, q.object AS removed_by, d.object AS removed_at
+         FROM quads q JOIN message_index m ON m.id = q.subject AND m.channel = q.graph
+         LEFT JOIN quads d ON d.subject = q.subject AND d.graph = q.graph AND d.predicate = ?
+         WHERE q.predicate = ? AND q.object_kind = 0 ORDER BY removed_at DESC LIMIT ?`,
+      [H.deleted.value, H.removedBy.value, limit],
+    )
+    : await sql.all(
+      `SELECT m.* FROM quads q JOIN message_index m ON m.id = q.subject AND m.channel = q.graph
+         WHERE q.predicate = ? AND q.object_kind = 0 AND q.object >= 'http://' AND q.object < 'https:0'
+           AND m.deleted = 0
+         ORDER BY m.published DESC LIMIT ?`,
+      [AS.attributedTo.value, limit],
+    );
+  return rows.map((r) => ({
+    ...indexRowFrom(r),
+    removedBy: r.removed_by == null ? null : String(r.removed_by),
+    removedAt: r.removed_at == null ? null : String(r.removed_at),
+  }));
 }
 
 export interface RemoteActorInfo {

@@ -42,13 +42,28 @@ function argumentsOf(form: HTMLFormElement, action: string): Record<string, unkn
   const args: Record<string, unknown> = {};
   if (fields.has("seconds")) args.seconds = number("seconds");
   if (text("reason")) args.reason = text("reason");
+  if (text("removeReplies")) args.removeReplies = true;
   return args;
+}
+
+/**
+ * A typed block target as the server compares it: an account's actor URL
+ * normalized, a server's origin from its host name (https assumed) or any
+ * URL on it.
+ */
+function blockTarget(action: string, typed: string): string {
+  if (action === "block-actor" && URL.canParse(typed)) return new URL(typed).href;
+  if (action === "block-server") {
+    const url = /^https?:\/\//i.test(typed) ? typed : `https://${typed}`;
+    if (URL.canParse(url)) return new URL(url).origin;
+  }
+  return typed;
 }
 
 async function submitAction(form: HTMLFormElement): Promise<void> {
   const action = form.dataset.action!;
   const typed = (form.elements.namedItem("target") as HTMLInputElement | null)?.value.trim();
-  const target = typed || form.dataset.target!;
+  const target = typed ? blockTarget(action, typed) : form.dataset.target!;
   const doc = await signed(action, target, argumentsOf(form, action));
   await api("POST", "/moderation/actions", { action: doc });
 }

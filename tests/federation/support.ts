@@ -2,7 +2,7 @@
 import type { ChannelJson, HarmonyClient } from "../../cli/client.ts";
 import { claimedInstance } from "../helpers/instance.ts";
 import { http } from "../http/support.ts";
-import { AP_JSON } from "./mastodon_peer.ts";
+import { AP_JSON, type MastodonPeer } from "./mastodon_peer.ts";
 
 /** A claimed instance allowed to federate with loopback addresses. */
 export function federatedInstance(env: Record<string, string> = {}) {
@@ -80,3 +80,26 @@ export async function eventually<T>(
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A Mastodon-style reply from `peer`: a Note served at its id, in a Create. */
+export function replyFrom(peer: MastodonPeer, fields: Record<string, unknown>) {
+  const id = `${peer.actorId}/statuses/${crypto.randomUUID()}`;
+  const note: Record<string, unknown> & { id: string } = {
+    "@context": "https://www.w3.org/ns/activitystreams",
+    id,
+    type: "Note",
+    attributedTo: peer.actorId,
+    published: new Date().toISOString(),
+    cc: ["https://www.w3.org/ns/activitystreams#Public"],
+    ...fields,
+  };
+  peer.serve(note);
+  const create = peer.mint("activities", {
+    type: "Create",
+    actor: peer.actorId,
+    object: note,
+    to: note.to ?? [],
+    cc: note.cc,
+  });
+  return { note, create };
+}
