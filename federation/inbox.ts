@@ -152,7 +152,7 @@ export function onFollow(h: Harmony, options: InboxOptions) {
     const follower = await follow.getActor(ctx);
     if (!follower?.id || !follower.inboxId || follower.id.href !== follow.actorId.href) return;
     const software = await softwareOf(options.kv, follower.id.origin, {
-      allowPrivate: h.config.allowPrivateAddresses,
+      outbound: h.outbound,
       userAgent: "Harmony",
     });
     await quietly(() =>

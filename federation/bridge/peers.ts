@@ -7,7 +7,6 @@
  */
 import type { Harmony } from "../../server/harmony.ts";
 import { bridgeState } from "../../server/replication/bridges.ts";
-import { checkFetchAddress } from "../../server/net/address.ts";
 import { signedByInstance } from "../keys.ts";
 
 export interface ControllerView {
@@ -32,7 +31,6 @@ export class PeerKeys {
   }
 
   async #fetch(actor: string): Promise<ControllerView | null> {
-    await checkFetchAddress(actor, this.h.config.allowPrivateAddresses);
     // Signed by our instance actor: a members-only channel shows its actor to its bridge peers only.
     const request = await signedByInstance(
       this.h,
@@ -43,7 +41,7 @@ export class PeerKeys {
         },
       }),
     );
-    const response = await fetch(request, {
+    const response = await this.h.outbound.fetch(request, {
       signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
       redirect: "error",
     });
