@@ -36,14 +36,21 @@ export async function richCommunity() {
   await owner.ban(carol.did, "spam");
   await owner.setSlowMode("general", 5);
   await owner.createInvite({ maxUses: 3 });
-  // Alice names guardians; a new key of hers asks to recover, and one guardian approves.
+  // Alice names guardians; a new key of hers asks to recover, and one of the two guardians needed approves.
   const community = (await owner.community()).iri;
   await setUp(alice, community, [owner, bob], 2);
   const newAlice = await newClient(instance);
   const request = await requestRecovery(newAlice, community, alice.did);
   await approve(owner, request);
+  // Bob's recovery has both approvals it needs: its time lock (an hour) runs.
+  await setUp(bob, community, [owner, alice], 2);
+  const locked = await requestRecovery(await newClient(instance), community, bob.did);
+  await approve(owner, locked);
+  await approve(alice, locked);
   await owner.offerBridge("general", "https://peer.example/ap/actors/abcdefghij");
-  return { instance, owner, alice, bob, carol, staff, first, request } satisfies Record<string, unknown> & {
-    owner: HarmonyClient;
-  };
+  return { instance, owner, alice, bob, carol, staff, first, request, locked } satisfies
+    & Record<string, unknown>
+    & {
+      owner: HarmonyClient;
+    };
 }

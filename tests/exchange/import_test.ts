@@ -140,19 +140,28 @@ const forgedCapability: Tamper = async (quads, origin) => {
   ];
 };
 
-/** The pending recovery request, made due at once: locked an hour ago, due a second ago. */
-const recoveryMadeDue: Tamper = (quads) => {
-  const request = quads.find((q) => q.object.value === R.RecoveryRequest.value)!.subject;
-  const graph = quads.find((q) => q.object.value === R.RecoveryRequest.value)!.graph;
+/** The recovery request whose status is `status`, and its graph. */
+function requestWith(quads: Quad[], status: string) {
+  const q = quads.find((q) => q.predicate.value === R.recoveryStatus.value && q.object.value === status)!;
+  return { request: q.subject, graph: q.graph };
+}
+
+/** Made due at once: `request` locked an hour ago, due a second ago. */
+function madeDue(quads: Quad[], { request, graph }: ReturnType<typeof requestWith>): Quad[] {
+  const timing = [R.recoveryStatus.value, R.lockedAt.value, R.dueAt.value];
   return [
-    ...quads.filter((q) =>
-      !(q.subject.value === request.value && q.predicate.value === R.recoveryStatus.value)
-    ),
+    ...quads.filter((q) => !(q.subject.value === request.value && timing.includes(q.predicate.value))),
     quad(request, R.recoveryStatus, literal("locked"), graph),
     quad(request, R.lockedAt, dateTime(new Date(Date.now() - 3_600_000)), graph),
     quad(request, R.dueAt, dateTime(new Date(Date.now() - 1000)), graph),
   ];
-};
+}
+
+/** The request still waiting for a guardian, made due at once. */
+const pendingRecoveryMadeDue: Tamper = (quads) => madeDue(quads, requestWith(quads, "pending"));
+
+/** The request whose time lock runs (its guardians approved a moment ago), made due at once. */
+const lockedRecoveryMadeDue: Tamper = (quads) => madeDue(quads, requestWith(quads, "locked"));
 
 /** Alice's first message says something she never signed. */
 function editedMessage(messageId: string): Tamper {
@@ -204,7 +213,16 @@ Deno.test({
         /capability urn:uuid:0{8}-0{4}-4000-8000-000000000bad .*does not verify up to the community key/,
       ],
       ["a forged capability", forgedCapability, /does not verify up to the community key/],
-      ["a recovery made due", recoveryMadeDue, /time-locked with 1 guardian approval\(s\) of the 2 it needs/],
+      [
+        "a recovery made due before its guardians approved",
+        pendingRecoveryMadeDue,
+        /time-locked with 1 guardian approval\(s\) of the 2 it needs/,
+      ],
+      [
+        "a recovery made due by starting its time lock early",
+        lockedRecoveryMadeDue,
+        /its time lock starts before enough guardians approved/,
+      ],
       [
         "an edited signed message",
         editedMessage(first.id),
