@@ -2,8 +2,9 @@
  * The actors: the instance (an Application), every channel (a Group,
  * FEP-1b12) and every member (a Person whose key is their did:key).
  * Identifiers: "instance", a channel id, or the multibase part of a
- * member's did:key ("z6Mk…"). WebFinger handles: a channel's name
- * (acct:general@host), a member's identifier, and "instance".
+ * member's did:key ("z6Mk…"). WebFinger handles: a public channel's name
+ * (acct:general@host), a member's identifier, and "instance". Members-only
+ * channels are left out (see visibility.ts).
  */
 import { Application, Endpoints, Group, Image, Multikey, Person } from "@fedify/vocab";
 import type { RequestContext } from "@fedify/fedify";
@@ -18,6 +19,7 @@ import { escapeHtml } from "../markup/markdown.ts";
 import type { HarmonyFederation } from "./federation.ts";
 import { actorKeys, ed25519KeyId } from "./keys.ts";
 import { INSTANCE, paths } from "./uris.ts";
+import { visibleChannel } from "./visibility.ts";
 
 type Ctx = RequestContext<void>;
 
@@ -130,14 +132,19 @@ export function registerActors(federation: HarmonyFederation, h: Harmony): void 
     .setActorDispatcher(paths.actor, async (ctx, identifier) => {
       if (identifier === INSTANCE) return await instanceActor(h, ctx);
       const channel = await channelOf(h, identifier);
-      if (channel) return await groupActor(h, ctx, channel);
+      // A members-only channel is unknown to the outside (its bridge peers excepted).
+      if (channel) {
+        const visible = await visibleChannel(h, ctx, channel);
+        return visible ? await groupActor(h, ctx, visible) : null;
+      }
       const did = await knownMember(h, identifier);
       return did ? await personActor(h, ctx, identifier, did) : null;
     })
     .setKeyPairsDispatcher((_ctx, identifier) => keyPairsOf(h, identifier))
     .mapHandle(async (_ctx, username) => {
       const { channels } = await h.snapshot();
-      const channel = channels.find((c) => c.name === username.toLowerCase());
+      // Only public channels have a handle; nothing answers for a members-only channel's name.
+      const channel = channels.find((c) => c.name === username.toLowerCase() && c.visibility === "public");
       if (channel) return channel.id;
       if (username === INSTANCE) return INSTANCE;
       return await knownMember(h, username) ? username : null;

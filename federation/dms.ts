@@ -29,6 +29,7 @@ import { HARMONY_NS } from "../server/rdf/vocab.ts";
 import type { HarmonyFederation } from "./federation.ts";
 import { actorKeys, rsaKeyId } from "./keys.ts";
 import { SqlMessageQueue } from "./queue.ts";
+import { withOutbound } from "../server/net/outbound.ts";
 import { softwareOf } from "./software.ts";
 import { actorUri, INSTANCE, memberIdentifier } from "./uris.ts";
 
@@ -109,7 +110,7 @@ async function lookupMember(
   }
   await refuseBlocked(h, parsed.href);
   const software = await softwareOf(kv, parsed.origin, {
-    allowPrivate: h.config.allowPrivateAddresses,
+    outbound: h.outbound,
     userAgent: "Harmony",
   });
   if (software !== "harmony") {
@@ -147,16 +148,19 @@ export function registerDms(
   const context = () => federation.createContext(new URL(h.config.origin), undefined);
   const inboxes = new Map<string, string>();
 
+  // Called from API requests: what Fedify fetches for them is held to the outbound policy.
   const transport: DmTransport = {
-    async resolveMember(url) {
-      const member = await lookupMember(h, context(), kv, url);
-      inboxes.set(url, member.inbox);
-      return { did: member.did, actor: member.actor };
-    },
-    async deliver(envelope, to) {
-      const inbox = inboxes.get(to.actor) ?? (await lookupMember(h, context(), kv, to.actor)).inbox;
-      await queue.enqueue({ envelope, inbox, actor: to.actor, attempt: 0 } satisfies DeliveryJob);
-    },
+    resolveMember: (url) =>
+      withOutbound(h.outbound, async () => {
+        const member = await lookupMember(h, context(), kv, url);
+        inboxes.set(url, member.inbox);
+        return { did: member.did, actor: member.actor };
+      }),
+    deliver: (envelope, to) =>
+      withOutbound(h.outbound, async () => {
+        const inbox = inboxes.get(to.actor) ?? (await lookupMember(h, context(), kv, to.actor)).inbox;
+        await queue.enqueue({ envelope, inbox, actor: to.actor, attempt: 0 } satisfies DeliveryJob);
+      }),
   };
 
   const deliver = async (job: DeliveryJob) => {
@@ -172,7 +176,10 @@ export function registerDms(
       rsa.privateKey,
       new URL(rsaKeyId(instanceActor)),
     );
-    const response = await fetch(request, { redirect: "error", signal: AbortSignal.timeout(15_000) });
+    const response = await h.outbound.fetch(request, {
+      redirect: "error",
+      signal: AbortSignal.timeout(15_000),
+    });
     await response.body?.cancel();
     if (!response.ok) throw new Error(`the inbox ${job.inbox} answered ${response.status}`);
   };

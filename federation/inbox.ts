@@ -150,12 +150,13 @@ export function onFollow(h: Harmony, options: InboxOptions) {
     const parsed = ctx.parseUri(follow.objectId);
     if (parsed?.type !== "actor") return;
     const channel = await channelById(h, parsed.identifier);
-    // Only channels can be followed; a follow of a member or the instance is ignored.
-    if (!channel) return;
+    // Only public channels can be followed; a follow of a member, the instance or a members-only
+    // channel (which does not exist for the outside: no Reject either) is ignored.
+    if (!channel || channel.visibility !== "public") return;
     const follower = await follow.getActor(ctx);
     if (!follower?.id || !follower.inboxId || follower.id.href !== follow.actorId.href) return;
     const software = await softwareOf(options.kv, follower.id.origin, {
-      allowPrivate: h.config.allowPrivateAddresses,
+      outbound: h.outbound,
       userAgent: "Harmony",
     });
     await quietly(() =>

@@ -21,6 +21,7 @@ import { registerNodeInfo } from "./nodeinfo.ts";
 import { registerObjects } from "./objects.ts";
 import { FollowerDelivery } from "./outbound.ts";
 import { SqlMessageQueue } from "./queue.ts";
+import { withOutbound } from "../server/net/outbound.ts";
 
 export interface FederationLayer {
   middleware: MiddlewareHandler<AppEnv>;
@@ -57,33 +58,39 @@ export function createFederationLayer(h: Harmony): Promise<FederationLayer> {
     dmTransport: dms.transport,
     middleware: async (c, next) => {
       // A bridge invocation is answered by the bridge layer; everything else goes on to Fedify,
-      // but for what blocked fediverse accounts and servers send.
+      // but for what blocked fediverse accounts and servers send; Fedify's fetches (keys of signers,
+      // actors) are held to the outbound policy.
       const answered = await bridge.middleware(c, async () => {
         const refused = await blocked(c, async () => {
-          await fedify(c, next);
+          await withOutbound(h.outbound, () => fedify(c, next));
         });
         if (refused instanceof Response) c.res = refused;
       });
       if (answered instanceof Response) return answered;
     },
-    async start({ announceFromHead = false } = {}) {
-      // Jobs persisted before a restart run now, not only once something new is enqueued.
-      queueRunning = federation.startQueue(undefined, { signal: abort.signal })
-        .catch((error) => log("federation: the queue stopped", error));
-      await delivery.start({ fromHead: announceFromHead });
-      dms.start();
-      await kv.sweep().catch((error) => log("federation: sweeping the key-value store failed", error));
-      sweeper = setInterval(() => kv.sweep().catch(() => {}), SWEEP_MS);
-      await bridge.start();
-    },
-    async close() {
-      if (sweeper !== null) clearInterval(sweeper);
-      await bridge.close();
-      await delivery.close();
-      await dms.close();
-      abort.abort();
-      await queue.close();
-      await queueRunning;
-    },
+    // Everything started here (the queues, their deliveries) inherits the outbound policy.
+    start: (options) => withOutbound(h.outbound, () => startLayer(options)),
+    close: closeLayer,
   });
+
+  async function startLayer({ announceFromHead = false } = {}) {
+    // Jobs persisted before a restart run now, not only once something new is enqueued.
+    queueRunning = federation.startQueue(undefined, { signal: abort.signal })
+      .catch((error) => log("federation: the queue stopped", error));
+    await delivery.start({ fromHead: announceFromHead });
+    dms.start();
+    await kv.sweep().catch((error) => log("federation: sweeping the key-value store failed", error));
+    sweeper = setInterval(() => kv.sweep().catch(() => {}), SWEEP_MS);
+    await bridge.start();
+  }
+
+  async function closeLayer() {
+    if (sweeper !== null) clearInterval(sweeper);
+    await bridge.close();
+    await delivery.close();
+    await dms.close();
+    abort.abort();
+    await queue.close();
+    await queueRunning;
+  }
 }

@@ -7,9 +7,9 @@
  * `actor_keys`. Members' Person actors have no keys here: their key is the
  * one in their did:key, which only they hold.
  */
-import { exportJwk, importJwk } from "@fedify/fedify";
+import { exportJwk, importJwk, signRequest } from "@fedify/fedify";
 import type { Harmony } from "../server/harmony.ts";
-import { actorUri } from "./uris.ts";
+import { actorUri, INSTANCE } from "./uris.ts";
 
 export interface ActorKeys {
   rsa: CryptoKeyPair;
@@ -100,4 +100,14 @@ export function rsaKeyId(actor: string | URL): string {
 /** The Group actor IRI of a channel. */
 export function channelActorUri(h: Harmony, channelId: string): string {
   return actorUri(h.config.origin, channelId);
+}
+
+/**
+ * `request` with an HTTP signature (draft-cavage, RSA `#main-key`) by the
+ * instance actor: how this instance asks a bridge peer for a members-only
+ * channel's actor (federation/visibility.ts), and delivers direct messages.
+ */
+export async function signedByInstance(h: Harmony, request: Request): Promise<Request> {
+  const { rsa } = await actorKeys(h, INSTANCE);
+  return await signRequest(request, rsa.privateKey, new URL(rsaKeyId(actorUri(h.config.origin, INSTANCE))));
 }

@@ -9,6 +9,7 @@ import { eq } from "drizzle-orm";
 import { messageIndex } from "../db/schema.ts";
 import type { Harmony } from "../server/harmony.ts";
 import type { AppEnv } from "../server/http/env.ts";
+import { publicChannel } from "./activities.ts";
 import { channelOf, knownMember } from "./actors.ts";
 import type { HarmonyFederation } from "./federation.ts";
 import { INSTANCE } from "./uris.ts";
@@ -19,7 +20,9 @@ export async function pageOf(h: Harmony, url: URL): Promise<string | null> {
   if (actor) {
     const identifier = decodeURIComponent(actor[1]);
     if (identifier === INSTANCE) return "/";
-    if (await channelOf(h, identifier)) return `/channels/${identifier}`;
+    const channel = await channelOf(h, identifier);
+    // A members-only channel has no ActivityPub URL for the outside, not even a redirect.
+    if (channel) return channel.visibility === "public" ? `/channels/${identifier}` : null;
     const did = await knownMember(h, identifier);
     return did ? `/members/${encodeURIComponent(did)}` : null;
   }
@@ -27,8 +30,8 @@ export async function pageOf(h: Harmony, url: URL): Promise<string | null> {
   if (note) {
     const [row] = await h.db.select({ channel: messageIndex.channel, deleted: messageIndex.deleted })
       .from(messageIndex).where(eq(messageIndex.id, `urn:uuid:${note[1]}`));
-    const id = row && !row.deleted ? h.iris.channelId(row.channel) : null;
-    return id ? `/channels/${id}#m-${note[1]}` : null;
+    const channel = row && !row.deleted ? await publicChannel(h, row.channel) : null;
+    return channel ? `/channels/${channel.id}#m-${note[1]}` : null;
   }
   return null;
 }

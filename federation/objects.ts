@@ -3,7 +3,7 @@
  * (receivers re-fetch them to check they are genuine): Notes, the
  * Create/Update/Delete of each operation, the channels' Announces, and
  * the Accept or Reject of each Follow. Nothing of a members-only channel
- * is served, nor anything deleted (404).
+ * is served (its answers to Follows included), nor anything deleted (404).
  */
 import {
   Accept,
@@ -110,7 +110,7 @@ export function registerObjects(federation: HarmonyFederation, h: Harmony): void
   const answer = async (key: string) => {
     if (!hex(32).test(key)) return null;
     const follower = await followerByAnswer(h, key);
-    const channel = follower && (await h.snapshot()).channels.find((c) => c.iri === follower.channel);
+    const channel = follower && await publicChannel(h, follower.channel);
     return follower && channel ? answerOf(h, channel, follower) : null;
   };
   federation.setObjectDispatcher(Accept, paths.accept, async (_ctx, { key }) => {

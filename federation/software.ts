@@ -7,7 +7,8 @@
  * NodeInfo, cached in the key-value store for a day (an hour when it
  * could not be read).
  */
-import { type KvStore, validatePublicUrl } from "@fedify/fedify";
+import type { KvStore } from "@fedify/fedify";
+import type { Outbound } from "../server/net/outbound.ts";
 
 export type FollowerKind = "group-aware" | "microblog";
 
@@ -33,10 +34,9 @@ export function kindOf(software: string | null): FollowerKind {
 
 const TIMEOUT_MS = 5_000;
 
-async function getJson(url: URL, allowPrivate: boolean, userAgent: string): Promise<unknown> {
+async function getJson(url: URL, outbound: Outbound, userAgent: string): Promise<unknown> {
   if (url.protocol !== "https:" && url.protocol !== "http:") return null;
-  if (!allowPrivate) await validatePublicUrl(url.href);
-  const response = await fetch(url, {
+  const response = await outbound.fetch(url, {
     headers: { accept: "application/json", "user-agent": userAgent },
     redirect: "error",
     signal: AbortSignal.timeout(TIMEOUT_MS),
@@ -51,18 +51,18 @@ async function getJson(url: URL, allowPrivate: boolean, userAgent: string): Prom
 /** Reads a server's NodeInfo software name (lowercase), or null. */
 export async function fetchSoftwareName(
   origin: string,
-  options: { allowPrivate: boolean; userAgent: string },
+  options: { outbound: Outbound; userAgent: string },
 ): Promise<string | null> {
   try {
     const wellKnown = await getJson(
       new URL("/.well-known/nodeinfo", origin),
-      options.allowPrivate,
+      options.outbound,
       options.userAgent,
     );
     const links = (wellKnown as { links?: Array<{ rel?: string; href?: string }> } | null)?.links ?? [];
     const link = links.find((l) => /nodeinfo\.diaspora\.software\/ns\/schema\/2\.[01]$/.test(l?.rel ?? ""));
     if (!link?.href) return null;
-    const document = await getJson(new URL(link.href, origin), options.allowPrivate, options.userAgent);
+    const document = await getJson(new URL(link.href, origin), options.outbound, options.userAgent);
     const name = (document as { software?: { name?: unknown } } | null)?.software?.name;
     return typeof name === "string" && /^[a-z0-9._-]{1,64}$/i.test(name) ? name.toLowerCase() : null;
   } catch {
@@ -74,7 +74,7 @@ export async function fetchSoftwareName(
 export async function softwareOf(
   kv: KvStore,
   origin: string,
-  options: { allowPrivate: boolean; userAgent: string },
+  options: { outbound: Outbound; userAgent: string },
 ): Promise<string | null> {
   const key = ["harmony", "software", origin] as const;
   const cached = await kv.get<{ name: string | null }>(key);

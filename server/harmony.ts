@@ -5,6 +5,7 @@ import { Iris } from "./rdf/iris.ts";
 import { loadSnapshot, type Snapshot } from "./community/snapshot.ts";
 import { OpWriter } from "./messages/opWriter.ts";
 import { localProofs, type Proofs } from "./proofs/mod.ts";
+import { Outbound, type OutboundOptions } from "./net/outbound.ts";
 
 /**
  * One running instance: configuration, database, live event hub and the
@@ -25,9 +26,17 @@ export class Harmony {
    */
   readonly proofs: Proofs;
 
-  constructor(readonly config: Config, readonly database: Database, options: { proofs?: Proofs } = {}) {
+  /** Every request to another server goes through it, connected to the addresses the policy checked. */
+  readonly outbound: Outbound;
+
+  constructor(
+    readonly config: Config,
+    readonly database: Database,
+    options: { proofs?: Proofs; outbound?: Partial<OutboundOptions> } = {},
+  ) {
     this.proofs = options.proofs ?? localProofs;
     this.iris = new Iris(config.origin);
+    this.outbound = new Outbound({ allowPrivate: config.allowPrivateAddresses, ...options.outbound });
   }
 
   get db() {

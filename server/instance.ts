@@ -10,6 +10,7 @@ import { type FederationGate, federationGate } from "../federation/gate.ts";
 import { attentionOf } from "./attention/live.ts";
 import { ProofWorker } from "./proofs/mod.ts";
 import { idleReclaimer } from "./http/idleMemory.ts";
+import type { OutboundOptions } from "./net/outbound.ts";
 
 export interface RunningInstance {
   harmony: Harmony;
@@ -30,7 +31,12 @@ export interface RunningInstance {
  */
 export async function startInstance(
   config: Config,
-  options: { log?: (line: string) => void; originFollowsPort?: boolean } = {},
+  options: {
+    log?: (line: string) => void;
+    originFollowsPort?: boolean;
+    /** How requests to other servers resolve and connect (tests inject a resolver). */
+    outbound?: Partial<OutboundOptions>;
+  } = {},
 ): Promise<RunningInstance> {
   const log = options.log ?? console.log;
   const database = await openDatabase(config.databaseUrl);
@@ -55,7 +61,7 @@ export async function startInstance(
     ? { ...config, port, origin: `http://127.0.0.1:${port}` }
     : { ...config, port };
   try {
-    harmony = new Harmony(resolved, database, { proofs: new ProofWorker() });
+    harmony = new Harmony(resolved, database, { proofs: new ProofWorker(), outbound: options.outbound });
     const { claimToken } = await bootstrap(harmony);
     // Completes social recoveries whose time lock ran out, now and on a timer.
     recovery = startRecoveryService(harmony, { log });
@@ -88,6 +94,7 @@ export async function startInstance(
         await files?.close();
         await harmony!.ops.close();
         await federation!.close();
+        await harmony!.outbound.close();
         await harmony!.proofs.close();
         database.close();
       },
@@ -98,6 +105,7 @@ export async function startInstance(
     await recovery?.close();
     await files?.close();
     await federation?.close();
+    await harmony?.outbound.close();
     await harmony?.proofs.close();
     database.close();
     throw error;

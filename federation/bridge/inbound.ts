@@ -121,14 +121,23 @@ async function handle(
   channelId: string,
   body: Record<string, unknown>,
 ) {
+  const noSuchChannel = () => new HarmonyError(404, "not_found", "there is no such channel here");
   const channel = await findChannel(h, channelId).catch(() => null);
-  if (!channel) throw new HarmonyError(404, "not_found", "there is no such channel here");
+  if (!channel) throw noSuchChannel();
+  // Until the invocation verifies, a members-only channel answers as a missing one would.
+  const unverified = (error: HarmonyError) => {
+    if (channel.visibility === "public") return error;
+    console.warn(`bridge: refused ${String(body.type)} at members-only ${channel.id}: ${error.message}`);
+    return noSuchChannel();
+  };
   const action = actionOf[String(body.type)];
   if (!action) {
-    throw new HarmonyError(
-      422,
-      "unsupported_activity",
-      `a bridge does not carry ${String(body.type)} activities`,
+    throw unverified(
+      new HarmonyError(
+        422,
+        "unsupported_activity",
+        `a bridge does not carry ${String(body.type)} activities`,
+      ),
     );
   }
   const target = h.iris.channelInbox(channel.id);
@@ -142,17 +151,21 @@ async function handle(
     freshnessSeconds: FRESHNESS_SECONDS,
   });
   if (!result.verified) {
-    throw new HarmonyError(
-      result.status,
-      result.status === 401 ? "invalid_invocation" : "capability_refused",
-      result.reason,
+    throw unverified(
+      new HarmonyError(
+        result.status,
+        result.status === 401 ? "invalid_invocation" : "capability_refused",
+        result.reason,
+      ),
     );
   }
   if (body.actor !== result.invoker) {
-    throw new HarmonyError(
-      401,
-      "invalid_invocation",
-      "the activity's actor is not the one who invoked the capability",
+    throw unverified(
+      new HarmonyError(
+        401,
+        "invalid_invocation",
+        "the activity's actor is not the one who invoked the capability",
+      ),
     );
   }
   const invocation = {

@@ -29,7 +29,6 @@ import {
   syncActivity,
 } from "./activity.ts";
 import { channelSigner } from "./signing.ts";
-import { checkFetchAddress } from "../../server/net/address.ts";
 
 const BATCH = 64;
 const IN_FLIGHT = 8;
@@ -44,8 +43,7 @@ export class PeerDeliveryError extends Error {
 
 /** POSTs a signed invocation to a peer inbox; returns the JSON reply. */
 async function post(h: Harmony, link: Link, activity: BridgeActivity): Promise<unknown> {
-  await checkFetchAddress(link.peerInbox, h.config.allowPrivateAddresses);
-  const response = await fetch(link.peerInbox, {
+  const response = await h.outbound.fetch(link.peerInbox, {
     method: "POST",
     headers: { "content-type": "application/activity+json", accept: "application/json" },
     body: JSON.stringify(activity),

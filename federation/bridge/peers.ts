@@ -7,7 +7,7 @@
  */
 import type { Harmony } from "../../server/harmony.ts";
 import { bridgeState } from "../../server/replication/bridges.ts";
-import { checkFetchAddress } from "../../server/net/address.ts";
+import { signedByInstance } from "../keys.ts";
 
 export interface ControllerView {
   controller: string;
@@ -31,12 +31,17 @@ export class PeerKeys {
   }
 
   async #fetch(actor: string): Promise<ControllerView | null> {
-    await checkFetchAddress(actor, this.h.config.allowPrivateAddresses);
-    const response = await fetch(actor, {
-      headers: {
-        accept:
-          'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"',
-      },
+    // Signed by our instance actor: a members-only channel shows its actor to its bridge peers only.
+    const request = await signedByInstance(
+      this.h,
+      new Request(actor, {
+        headers: {
+          accept:
+            'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"',
+        },
+      }),
+    );
+    const response = await this.h.outbound.fetch(request, {
       signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
       redirect: "error",
     });

@@ -14,7 +14,7 @@
  */
 // deno-lint-ignore-file no-explicit-any
 import type { Harmony } from "../harmony.ts";
-import { AddressRefused, checkFetchAddress } from "../net/address.ts";
+import { AddressRefused } from "../net/address.ts";
 import { statusListNumber, storedStatusList } from "./store.ts";
 
 /** The credential's status bit is set: it was revoked. */
@@ -88,21 +88,18 @@ function typesOf(value: unknown): unknown[] {
 
 /** Fetches another issuer's status list and verifies it; throws StatusUnavailable. */
 async function fetchRemoteList(h: Harmony, url: string): Promise<Record<string, unknown>> {
-  try {
-    await checkFetchAddress(url, h.config.allowPrivateAddresses);
-  } catch (error) {
-    if (error instanceof AddressRefused) throw new StatusUnavailable(`not fetching ${url}: ${error.message}`);
-    throw error;
-  }
   let response: Response;
   try {
-    statusListStats.fetched++;
-    response = await fetch(url, {
+    response = await h.outbound.fetch(url, {
       redirect: "manual",
       headers: { accept: "application/vc, application/ld+json, application/json;q=0.9" },
       signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
     });
+    statusListStats.fetched++;
   } catch (error) {
+    // Refused by the address policy: nothing was fetched.
+    if (error instanceof AddressRefused) throw new StatusUnavailable(`not fetching ${url}: ${error.message}`);
+    statusListStats.fetched++;
     throw new StatusUnavailable(`could not fetch ${url}: ${(error as Error).message}`);
   }
   if (response.status !== 200) {

@@ -1,10 +1,11 @@
 /**
- * The instance's address policy for what it fetches on someone else's say:
- * a bridge peer an admin named (federation/bridge), a status list a
- * presented credential points at (server/credentials). Unless private
- * addresses are allowed (config.allowPrivateAddresses,
+ * The instance's address policy for everything it fetches (fediverse
+ * servers, bridge peers, status lists a presented credential points at):
+ * unless private addresses are allowed (config.allowPrivateAddresses,
  * HARMONY_ALLOW_PRIVATE_ADDRESSES=1), only https URLs whose host resolves to
- * public addresses only, so nobody can point this instance at its own network.
+ * public addresses only, so nobody can point this instance at its own
+ * network. The policy is applied by server/net/outbound.ts, which connects
+ * to the very addresses it checked.
  */
 const privateV4: ReadonlyArray<readonly [number, number]> = [
   [0x00000000, 8], // 0.0.0.0/8, "this network"
@@ -19,7 +20,7 @@ const privateV4: ReadonlyArray<readonly [number, number]> = [
   [0xe0000000, 3], // multicast and reserved
 ];
 
-function ipv4(text: string): number | null {
+export function ipv4(text: string): number | null {
   const parts = text.split(".");
   if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p))) return null;
   const bytes = parts.map(Number);
@@ -42,11 +43,13 @@ export class AddressRefused extends Error {
   override name = "AddressRefused";
 }
 
-const verdicts = new Map<string, { ok: boolean; at: number }>();
-const VERDICT_MS = 300_000;
+/** Whether `host` (a URL's hostname, brackets removed) is an IP address rather than a name. */
+export function isIpLiteral(host: string): boolean {
+  return ipv4(host) !== null || host.includes(":");
+}
 
-/** Throws AddressRefused unless `url` may be fetched under the policy. */
-export async function checkFetchAddress(url: string, allowPrivate: boolean): Promise<void> {
+/** The URL if its form may be fetched under the policy (scheme, no credentials); throws AddressRefused. */
+export function fetchableUrl(url: string | URL, allowPrivate: boolean): URL {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -54,35 +57,23 @@ export async function checkFetchAddress(url: string, allowPrivate: boolean): Pro
     throw new AddressRefused(`${url} is not a URL`);
   }
   if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
-    throw new AddressRefused(`${url}: only http(s) URLs are fetched`);
+    throw new AddressRefused(`${parsed.href}: only http(s) URLs are fetched`);
   }
   if (parsed.username || parsed.password) {
-    throw new AddressRefused(`${url}: URLs with credentials are refused`);
+    throw new AddressRefused(`${parsed.origin}: URLs with credentials are refused`);
   }
-  if (allowPrivate) return;
-  if (parsed.protocol !== "https:") {
-    throw new AddressRefused(`${url}: only https is fetched (private addresses are not allowed here)`);
+  if (!allowPrivate && parsed.protocol !== "https:") {
+    throw new AddressRefused(
+      `${parsed.href}: only https is fetched (private addresses are not allowed here)`,
+    );
   }
-  const host = parsed.hostname.replace(/^\[|\]$/g, "").toLowerCase();
-  const known = verdicts.get(host);
-  if (known && Date.now() - known.at < VERDICT_MS) {
-    if (!known.ok) throw new AddressRefused(`${host} resolves to a private address`);
-    return;
+  return parsed;
+}
+
+/** Throws AddressRefused unless every address `host` resolved to may be connected to. */
+export function checkAddresses(host: string, addresses: readonly string[], allowPrivate: boolean): void {
+  if (addresses.length === 0) throw new AddressRefused(`${host} does not resolve`);
+  if (!allowPrivate && addresses.some(isNonPublicAddress)) {
+    throw new AddressRefused(`${host} resolves to a private address`);
   }
-  let addresses: string[];
-  if (ipv4(host) !== null || host.includes(":")) {
-    addresses = [host];
-  } else if (host === "localhost" || host.endsWith(".localhost")) {
-    addresses = ["127.0.0.1"];
-  } else {
-    const [a, aaaa] = await Promise.all([
-      Deno.resolveDns(host, "A").catch(() => [] as string[]),
-      Deno.resolveDns(host, "AAAA").catch(() => [] as string[]),
-    ]);
-    addresses = [...a, ...aaaa];
-    if (addresses.length === 0) throw new AddressRefused(`${host} does not resolve`);
-  }
-  const ok = !addresses.some(isNonPublicAddress);
-  verdicts.set(host, { ok, at: Date.now() });
-  if (!ok) throw new AddressRefused(`${host} resolves to a private address`);
 }

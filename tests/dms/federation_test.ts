@@ -15,6 +15,7 @@ import { base64urlnopad } from "@scure/base";
 import { eq } from "drizzle-orm";
 import { assertRefused, http } from "../http/support.ts";
 import { eventually, federatedInstance } from "../federation/support.ts";
+import { platformFetch } from "../../server/net/outbound.ts";
 import { type DmMember, dmMember, joinedMember } from "./support.ts";
 
 interface Recorded {
@@ -54,8 +55,20 @@ interface RecordedNode {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-async function recordedNode(): Promise<RecordedNode> {
-  const { instance, owner } = await federatedInstance();
+/** What an instance sends to other servers, recorded as it leaves (server/net/outbound.ts's transport). */
+function recordingTransport(traffic: Recorded[]): typeof fetch {
+  return async (input: string | URL | Request, init?: RequestInit) => {
+    const request = input instanceof Request ? input : new Request(input, init);
+    const body = request.body ? await request.clone().text() : "";
+    const response = await platformFetch(request, init);
+    traffic.push({ url: request.url, request: body, response: await response.clone().text() });
+    return response;
+  };
+}
+
+async function recordedNode(traffic?: Recorded[]): Promise<RecordedNode> {
+  const transport = traffic && recordingTransport(traffic);
+  const { instance, owner } = await federatedInstance({}, { outbound: { transport } });
   return {
     origin: instance.origin,
     dir: instance.dir,
@@ -93,8 +106,8 @@ Deno.test({
 });
 
 async function dmsBothWays(traffic: Recorded[]): Promise<void> {
-  await using a = await recordedNode();
-  await using b = await recordedNode();
+  await using a = await recordedNode(traffic);
+  await using b = await recordedNode(traffic);
   const alice = await joinedMember(a.origin, a.owner);
   const bob = await joinedMember(b.origin, b.owner);
   const bobActor = actorUri(b.origin, memberIdentifier(bob.did));

@@ -5,8 +5,11 @@ import { http } from "../http/support.ts";
 import { AP_JSON, type MastodonPeer } from "./mastodon_peer.ts";
 
 /** A claimed instance allowed to federate with loopback addresses. */
-export function federatedInstance(env: Record<string, string> = {}) {
-  return claimedInstance({ HARMONY_ALLOW_PRIVATE_ADDRESSES: "1", ...env });
+export function federatedInstance(
+  env: Record<string, string> = {},
+  options: Parameters<typeof claimedInstance>[1] = {},
+) {
+  return claimedInstance({ HARMONY_ALLOW_PRIVATE_ADDRESSES: "1", ...env }, options);
 }
 
 export async function channelNamed(origin: string, name: string): Promise<ChannelJson> {

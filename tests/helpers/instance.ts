@@ -6,6 +6,7 @@ import { HarmonyClient, identityFileFromMnemonic, signerFromIdentityFile } from 
 import { loadConfig } from "../../server/config.ts";
 import { generateMnemonic } from "../../server/crypto/derive.ts";
 import { type RunningInstance, startInstance } from "../../server/instance.ts";
+import type { OutboundOptions } from "../../server/net/outbound.ts";
 
 export interface TestInstance extends RunningInstance {
   dir: string;
@@ -14,11 +15,18 @@ export interface TestInstance extends RunningInstance {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-export async function startTestInstance(env: Record<string, string> = {}): Promise<TestInstance> {
+export async function startTestInstance(
+  env: Record<string, string> = {},
+  options: { outbound?: Partial<OutboundOptions> } = {},
+): Promise<TestInstance> {
   const dir = await Deno.makeTempDir({ prefix: "harmony-test-" });
   const databaseUrl = env.DATABASE_URL ?? `file:${dir}/harmony.db`;
   const config = loadConfig({ PORT: "0", ...env, DATABASE_URL: databaseUrl });
-  const instance = await startInstance(config, { log: () => {}, originFollowsPort: !env.HARMONY_ORIGIN });
+  const instance = await startInstance(config, {
+    log: () => {},
+    originFollowsPort: !env.HARMONY_ORIGIN,
+    outbound: options.outbound,
+  });
   return {
     ...instance,
     get federationLoaded() {
@@ -55,8 +63,11 @@ export async function newClient(instance: { origin: string }, signIn = true): Pr
 }
 
 /** An instance already claimed by `owner`, with the community open to joins. */
-export async function claimedInstance(env: Record<string, string> = {}) {
-  const instance = await startTestInstance(env);
+export async function claimedInstance(
+  env: Record<string, string> = {},
+  options: { outbound?: Partial<OutboundOptions> } = {},
+) {
+  const instance = await startTestInstance(env, options);
   const owner = await newClient(instance);
   const token = instance.claimUrl!.split("/claim/")[1];
   await owner.request("POST", "/claim", { token });

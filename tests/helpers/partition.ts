@@ -19,6 +19,8 @@ export { freePort } from "./ports.ts";
 /** Forwards every request on `port` to `127.0.0.1:targetPort`, unless cut. */
 export function startLink(port: number, targetPort: number): Link {
   let cut = false;
+  // The Host header passes through, as a reverse proxy keeps it: HTTP signatures cover it.
+  const client = Deno.createHttpClient({ allowHost: true });
   const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, async (request) => {
     if (cut) return new Response("partitioned", { status: 503 });
     const url = new URL(request.url);
@@ -29,6 +31,7 @@ export function startLink(port: number, targetPort: number): Link {
         headers: request.headers,
         body: request.body,
         redirect: "manual",
+        client,
       });
       return new Response(response.body, { status: response.status, headers: response.headers });
     } catch {
@@ -45,6 +48,7 @@ export function startLink(port: number, targetPort: number): Link {
     },
     async [Symbol.asyncDispose]() {
       await server.shutdown();
+      client.close();
     },
   };
 }

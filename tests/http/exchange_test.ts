@@ -4,8 +4,10 @@ import type { ChannelJson, MessageJson } from "../../cli/client.ts";
 import { type Database, openDatabase } from "../../db/client.ts";
 import { parseNQuads, quadToNQuads } from "../../db/nquads.ts";
 import { quadStore } from "../../db/quadstore.ts";
-import { messageIndex } from "../../db/schema.ts";
+import { actorKeys, messageIndex } from "../../db/schema.ts";
 import { importNQuads, ImportRefusedError } from "../../server/exchange/exchange.ts";
+import { readInstanceKeys } from "../../server/exchange/keys.ts";
+import { splitSignature } from "../../server/exchange/signature.ts";
 import { claimedInstance } from "../helpers/instance.ts";
 import { assertRefused, http, joinedMember } from "./support.ts";
 
@@ -44,6 +46,7 @@ Deno.test("export/import: an N-Quads export rebuilds an identical community in a
   await owner.request("POST", "/invites", { maxUses: 3, expiresIn: 3600 });
 
   let exported = "";
+  const keys = await readInstanceKeys(instance.harmony.database);
 
   await t.step("only the owner may export (403 for a member, 401 signed out)", async () => {
     assertRefused(await http(origin, "GET", "/api/export", { token: alice.token! }), 403, "forbidden");
@@ -55,12 +58,19 @@ Deno.test("export/import: an N-Quads export rebuilds an identical community in a
     exported = reply.text;
   });
 
-  await t.step("the export is pure ASCII and holds every quad of the database", async () => {
+  await t.step("the export is pure ASCII, holds every quad of the database, and is signed", async () => {
     assert.match(exported, /^[\x20-\x7e\n]*$/);
     const lines = exported.split("\n").filter(Boolean);
+    const signature = lines.pop()!;
     assert.equal(lines.length, await quadStore.count(instance.harmony.db));
     assert.deepEqual([...lines.map((l) => `${l}\n`)].sort(), await sortedLines(instance.harmony.database));
     assert.ok(exported.includes("\\U0001F389"), "emoji escaped");
+    // The last line is a quad too: the community key's signature over everything before it.
+    const [statement] = [...parseNQuads(signature)];
+    assert.equal(statement.graph, `${origin}/export`);
+    const signed = JSON.parse(statement.object.value);
+    assert.equal(signed.quads, lines.length);
+    assert.equal(signed.community, keys.community);
   });
 
   await t.step(
@@ -69,7 +79,7 @@ Deno.test("export/import: an N-Quads export rebuilds an identical community in a
       const dir = await Deno.makeTempDir({ prefix: "harmony-import-" });
       const fresh = await openDatabase(`file:${dir}/imported.db`);
       try {
-        const count = await importNQuads(fresh, exported);
+        const count = await importNQuads(fresh, exported, { origin, keys });
         assert.equal(count, await quadStore.count(instance.harmony.db));
         assert.deepEqual(await sortedLines(fresh), await sortedLines(instance.harmony.database));
         const original = await indexRows(instance.harmony.database);
@@ -82,7 +92,7 @@ Deno.test("export/import: an N-Quads export rebuilds an identical community in a
 
         await inner.step("refuses to import into a database that already holds quads", async () => {
           const before = await quadStore.count(fresh.db);
-          await assert.rejects(() => importNQuads(fresh, exported), ImportRefusedError);
+          await assert.rejects(() => importNQuads(fresh, exported, { origin, keys }), ImportRefusedError);
           assert.equal(await quadStore.count(fresh.db), before);
         });
       } finally {
@@ -96,13 +106,15 @@ Deno.test("export/import: an N-Quads export rebuilds an identical community in a
     const dir = await Deno.makeTempDir({ prefix: "harmony-import-" });
     const fresh = await openDatabase(`file:${dir}/imported.db`);
     try {
-      const broken = `${exported}<https://example.org/s> <https://example.org/p> "unterminated .\n`;
-      const line = exported.split("\n").length;
-      await assert.rejects(() => importNQuads(fresh, broken), new RegExp(`line ${line}:`));
+      const { body, line: signature } = splitSignature(exported);
+      const broken = `${body}<https://example.org/s> <https://example.org/p> "unterminated .\n${signature}\n`;
+      const line = body.split("\n").length;
+      await assert.rejects(() => importNQuads(fresh, broken, { origin, keys }), new RegExp(`line ${line}:`));
       assert.equal(await quadStore.count(fresh.db), 0);
       assert.equal(await fresh.db.$count(messageIndex), 0);
       // And the parser agrees with the writer on every exported line.
       assert.equal([...parseNQuads(exported)].length, exported.split("\n").filter(Boolean).length);
+      assert.equal(await fresh.db.$count(actorKeys), 0);
     } finally {
       fresh.close();
       await Deno.remove(dir, { recursive: true });

@@ -3,7 +3,8 @@
  * lists) must be https on a public address, unless private addresses are allowed.
  */
 import assert from "node:assert/strict";
-import { AddressRefused, checkFetchAddress, isNonPublicAddress } from "../../server/net/address.ts";
+import { AddressRefused, isNonPublicAddress } from "../../server/net/address.ts";
+import { Outbound } from "../../server/net/outbound.ts";
 
 Deno.test("loopback, private, link-local and mapped addresses are not public; public ones are", () => {
   for (
@@ -28,14 +29,24 @@ Deno.test("loopback, private, link-local and mapped addresses are not public; pu
 });
 
 Deno.test("a bridge peer or status list on a private address, over http, or with credentials is refused", async () => {
-  const refused = (url: string) => assert.rejects(checkFetchAddress(url, false), AddressRefused, url);
+  // Names resolve as the system would: localhost to loopback, anything else to a public address.
+  const resolve = (host: string) =>
+    Promise.resolve(host === "localhost" ? ["127.0.0.1", "::1"] : ["93.184.216.34"]);
+  const strict = new Outbound({ allowPrivate: false, resolve });
+  const lenient = new Outbound({ allowPrivate: true, resolve });
+  const refused = (url: string) => assert.rejects(strict.fetch(url), AddressRefused, url);
   await refused("https://127.0.0.1/ap/actors/x");
   await refused("https://[::1]/inbox");
   await refused("https://localhost:8443/inbox");
   await refused("https://169.254.169.254/latest/meta-data");
   await refused("http://93.184.216.34/inbox");
+  await refused("http://example.org/inbox");
   await refused("https://user:pass@93.184.216.34/inbox");
+  await refused("ftp://example.org/file");
   await refused("not a url");
-  await checkFetchAddress("https://93.184.216.34/inbox", false);
-  await checkFetchAddress("http://127.0.0.1:8000/inbox", true);
+  assert.deepEqual(await strict.addressesOf(new URL("https://93.184.216.34/inbox")), ["93.184.216.34"]);
+  assert.deepEqual(await strict.addressesOf(new URL("https://example.org/inbox")), ["93.184.216.34"]);
+  assert.deepEqual(await lenient.addressesOf(new URL("http://localhost:8000/inbox")), ["127.0.0.1", "::1"]);
+  await strict.close();
+  await lenient.close();
 });
