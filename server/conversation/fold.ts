@@ -15,6 +15,7 @@
  */
 import type { SqlTransaction } from "../../db/sql.ts";
 import type { SignedPin, SignedReact, SignedUnreact } from "../documents/signed.ts";
+import { authorityCovers } from "../messages/authority.ts";
 
 export type ConversationOp = SignedReact | SignedUnreact | SignedPin;
 
@@ -230,10 +231,19 @@ export async function rebuildConversation(
   await sql.run("DELETE FROM pins");
   const fold = new ConversationFold(sql);
   const ops = await sql.all(
-    "SELECT id, channel, lamport, document FROM op_log WHERE kind IN ('React', 'Unreact', 'Pin', 'Unpin') ORDER BY position",
+    "SELECT id, channel, lamport, document, authority FROM op_log WHERE kind IN ('React', 'Unreact', 'Pin', 'Unpin') ORDER BY position",
   );
   for (const op of ops) {
     const doc = JSON.parse(String(op.document)) as ConversationOp;
+    // A pin counts only with the capability it was checked against when it was logged.
+    const pin = doc.type === "Pin" || doc.type === "Unpin";
+    if (
+      pin &&
+      (op.authority == null ||
+        !authorityCovers(JSON.parse(String(op.authority)), doc.actor, doc.channel, "pin"))
+    ) {
+      continue;
+    }
     await fold.apply(doc, String(op.id), String(op.channel), Number(op.lamport), false);
   }
   await fold.write();
