@@ -678,6 +678,11 @@ export class HarmonyClient {
     return this.request("DELETE", `/bridges/${encodeURIComponent(id)}`);
   }
 
+  /** Operations bridge peers sent that were refused, newest first. */
+  bridgeRefusals(limit = 100): Promise<BridgeRefusalJson[]> {
+    return this.request("GET", `/bridges/refusals?limit=${limit}`);
+  }
+
   /** The hash of a channel's replicated state (the same on converged replicas). */
   async channelState(nameOrId: string): Promise<ChannelStateJson> {
     const channel = await this.channel(nameOrId);
@@ -869,6 +874,21 @@ export interface CredentialRecordJson {
   status: { statusListCredential: string; statusListIndex: number };
   /** The signed W3C Verifiable Credential. */
   credential: Record<string, unknown>;
+}
+
+export interface BridgeRefusalJson {
+  /** The peer channel actor that sent it. */
+  peer: string;
+  channel: string;
+  via: "inbox" | "sync";
+  kind: string;
+  opId: string;
+  origin: string;
+  code: string;
+  reason: string;
+  first: string;
+  last: string;
+  count: number;
 }
 
 export interface GrantJson {
