@@ -7,6 +7,8 @@
 import assert from "node:assert/strict";
 import { sql } from "drizzle-orm";
 import { signMessage } from "../../server/documents/documents.ts";
+import { suiteSignerOf } from "../../server/capabilities/signer.ts";
+import { delegate, rootCapabilityId } from "../../server/capabilities/zcap.ts";
 import { opIdOf } from "../../server/messages/oplog.ts";
 import { newClient } from "../helpers/instance.ts";
 import { findMessage, hostileBridge, plant, syncOnlyBridge } from "./hostile.ts";
@@ -143,6 +145,25 @@ Deno.test({
         assert.equal(reply.body.error, "unproven_relay");
         assert.equal(await s.opCount(), before);
         assert.equal(await findMessage(s.bob, "x", "relayed from nowhere"), undefined);
+
+        // A path of grants signed by a key that is not a's community key proves nothing.
+        const forger = await newClient({ origin: s.a.direct }, false);
+        const inbox = `${s.a.link.origin}/ap/actors/${s.here.id}/inbox`;
+        const forged = await delegate({
+          parent: rootCapabilityId(inbox),
+          controller: "http://127.0.0.1:9/ap/actors/zzzzzzzzzz",
+          invocationTarget: inbox,
+          allowedAction: ["post"],
+          expires: new Date(Date.now() + 3600_000),
+          signer: suiteSignerOf(forger.signer!),
+        });
+        const proven = await s.deliver(doc, { origin: "http://127.0.0.1:9", seq: 2, lamport: 1 }, {
+          relay: [forged],
+        });
+        assert.equal(proven.status, 403, JSON.stringify(proven.body));
+        assert.equal(proven.body.error, "unproven_relay");
+        assert.match(proven.body.message, /does not verify/);
+        assert.equal(await s.opCount(), before);
       },
     );
   },
