@@ -16,6 +16,7 @@ import { bridgeState } from "../../server/replication/bridges.ts";
 import type { PeerDirectory } from "../../server/replication/relays.ts";
 import { checkFetchAddress } from "../../server/net/address.ts";
 import { isDidKey } from "../../server/crypto/didkey.ts";
+import { communityKey } from "../../server/capabilities/communityKey.ts";
 
 export interface ControllerView {
   controller: string;
@@ -112,7 +113,7 @@ export class PeerKeys implements PeerDirectory {
 
   /** The did:key of the community at `origin`, as that instance publishes it. */
   async communityDid(origin: string): Promise<string | null> {
-    if (origin === this.h.config.origin) return null;
+    if (origin === this.h.config.origin) return (await communityKey(this.h)).did;
     const cached = this.#communities.get(origin);
     if (cached && Date.now() - cached.fetched < CACHE_MS) return cached.did;
     const did = await this.#fetchCommunity(origin).catch(() => null);

@@ -230,8 +230,13 @@ export async function rebuildConversation(
   await sql.run("DELETE FROM reactions");
   await sql.run("DELETE FROM pins");
   const fold = new ConversationFold(sql);
+  // Only operations of the channel their message is in (one that named a message of another
+  // channel before it arrived does not count).
   const ops = await sql.all(
-    "SELECT id, channel, lamport, document, authority FROM op_log WHERE kind IN ('React', 'Unreact', 'Pin', 'Unpin') ORDER BY position",
+    `SELECT o.id, o.channel, o.lamport, o.document, o.authority FROM op_log o
+       LEFT JOIN message_index m ON m.id = o.target
+       WHERE o.kind IN ('React', 'Unreact', 'Pin', 'Unpin') AND (m.id IS NULL OR m.channel = o.channel)
+       ORDER BY o.position`,
   );
   for (const op of ops) {
     const doc = JSON.parse(String(op.document)) as ConversationOp;

@@ -275,9 +275,8 @@ export async function signedDocuments(h: Harmony, actor: Actor, id: string): Pro
   await getMessage(h, actor, id);
   const row = (await readRow(h.db, id))!;
   // A peer's placeholder may name any message: only signed operations of its channel count.
-  const ops =
-    (await h.db.select().from(opLog).where(and(eq(opLog.target, id), eq(opLog.channel, row.channel))))
-      .filter((op) => !isRedacted(JSON.parse(op.document)));
+  const ops = (await h.db.select().from(opLog).where(eq(opLog.target, id)))
+    .filter((op) => op.channel === row.channel && !isRedacted(JSON.parse(op.document)));
   const doc = <T>(op: (typeof ops)[number] | undefined) => op ? JSON.parse(op.document) as T : null;
   return {
     message: row.deleted ? null : doc<SignedMessage>(ops.find((op) => op.kind === "Message")),

@@ -687,12 +687,23 @@ export async function applyBatch(
         // signatures were checked when they arrived; redacted traces are never folded).
         const early = (waiting.get(doc.id) ?? []).filter((w) => w.channel === channel);
         if (!local) {
+          // By target alone (its index): whatever else names this id is sorted out here.
+          let strays = false;
           for (
             const r of await sql.all(
-              "SELECT id, lamport, document, authority FROM op_log WHERE target = ? AND channel = ? AND kind IN ('Update', 'Delete')",
-              [doc.id, channel],
+              "SELECT id, channel, kind, lamport, document, authority FROM op_log WHERE target = ?",
+              [
+                doc.id,
+              ],
             )
           ) {
+            if (r.channel !== channel) {
+              // A reaction or pin that named this id through another channel's bridge before the
+              // message came: it does not belong to this message.
+              if (isConversationOp({ type: String(r.kind) })) strays = true;
+              continue;
+            }
+            if (r.kind !== "Update" && r.kind !== "Delete") continue;
             const waiter = JSON.parse(String(r.document));
             if (isRedacted(waiter)) continue;
             early.push({
@@ -703,6 +714,10 @@ export async function applyBatch(
               authorized: r.authority != null &&
                 authorityCovers(JSON.parse(String(r.authority)), waiter.actor, waiter.channel, "delete-any"),
             });
+          }
+          if (strays) {
+            await sql.run("DELETE FROM reactions WHERE message = ? AND channel != ?", [doc.id, channel]);
+            await sql.run("DELETE FROM pins WHERE message = ? AND channel != ?", [doc.id, channel]);
           }
         }
         for (const waiter of early.sort((a, b) => a.lamport - b.lamport)) {

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { sql } from "drizzle-orm";
 import { rebuildConversation } from "../../server/conversation/fold.ts";
-import { signDelete, signMessage, signPin, signUpdate } from "../../server/documents/documents.ts";
+import { signDelete, signMessage, signPin, signReact, signUpdate } from "../../server/documents/documents.ts";
 import {
   applyBatch,
   type BatchResult,
@@ -220,4 +220,36 @@ Deno.test("rebuilding pins restores only those logged with a capability for them
   assert.equal(counts.pins, 1);
   const pins = await db.db.all<{ message: string }>(sql`SELECT message FROM pins WHERE pinned = 1`);
   assert.deepEqual(pins.map((p) => p.message), [kept.id]);
+});
+
+Deno.test("a reaction or pin that named a message through another channel before it came does not stay on it", async () => {
+  const author = await member(60);
+  const mod = await member(61);
+  await using db = await tempDatabase();
+  const post = await signMessage(author, channelOf[A], "arrives in R's channel");
+  const elsewhere = `${R}/channels/ssssssssss`;
+  // Through a bridge of another of our channels, before the message is here: folded, as it may come there.
+  const early = await apply(db, [
+    { doc: await signReact(mod, channelOf[B], post.id, "👍"), channel: elsewhere, envelope: fromB() },
+    {
+      doc: await signPin(mod, channelOf[B], post.id, true),
+      channel: elsewhere,
+      envelope: fromB(),
+      authority: moderatorCapability(mod.did, B),
+    },
+  ]);
+  assert.deepEqual(codes(early), ["logged", "logged"]);
+  await apply(db, [{ doc: post, envelope: { origin: A, seq: 1, lamport: 1 } }]);
+  const shown = async () => ({
+    reactions: (await db.db.all(sql`SELECT 1 FROM reactions WHERE message = ${post.id}`)).length,
+    pins: (await db.db.all(sql`SELECT 1 FROM pins WHERE message = ${post.id} AND pinned = 1`)).length,
+  });
+  assert.deepEqual(await shown(), { reactions: 0, pins: 0 });
+  await db.writeSql((tx) => rebuildConversation(tx));
+  assert.deepEqual(await shown(), { reactions: 0, pins: 0 }, "and a rebuild does not bring them back");
+  // Once the message is here, another channel's reaction to it is refused outright.
+  const late = await apply(db, [
+    { doc: await signReact(mod, channelOf[B], post.id, "🎉"), channel: elsewhere, envelope: fromB() },
+  ]);
+  assert.deepEqual(codes(late), ["not_found"]);
 });
