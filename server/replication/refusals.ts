@@ -4,8 +4,8 @@
  * or a Sync answer), what it was and why. Kept in `bridge_refusals`
  * (operational state, not quads: it records what peers did, not what the
  * community holds), one row per peer, operation and reason with a count of
- * repeats; the newest MAX_ROWS are kept. Read by `GET /api/bridges/refusals`
- * and `harmony bridge refusals`.
+ * repeats; the newest MAX_ROWS are kept. Read by `GET /api/bridges/refusals`,
+ * `harmony bridge refusals` and the bridges section of the settings page.
  */
 import { desc, lt, sql } from "drizzle-orm";
 import { bridgeRefusals } from "../../db/schema.ts";

@@ -13,6 +13,7 @@ import { delegate, rootCapabilityId } from "../../server/capabilities/zcap.ts";
 import { signDelete, signMessage, signPin, signReact, signUpdate } from "../../server/documents/documents.ts";
 import { opIdOf } from "../../server/messages/oplog.ts";
 import { newClient } from "../helpers/instance.ts";
+import { cookieSession, http } from "../http/support.ts";
 import { findMessage, hostileBridge, plant, syncOnlyBridge } from "./hostile.ts";
 import { eventually } from "./support.ts";
 
@@ -63,6 +64,17 @@ Deno.test({
       await refused(await signDelete(stranger.signer!, hereIri, message.id), 403, "not_authorized");
       assert.ok(await live(), "the message is still there");
       assert.equal((await s.bob.message(message.id)).content, "bob's message");
+    });
+
+    await t.step("the refusal is shown to the admins on the settings page", async () => {
+      const session = await cookieSession(s.ownerB);
+      const page = await http(s.b.direct, "GET", "/settings", { headers: { cookie: session.cookie } });
+      assert.match(page.text, /Refused operations/);
+      assert.ok(
+        page.text.includes(`Delete from <code>${peer}</code> in #x`),
+        "names the operation, peer and channel",
+      );
+      assert.match(page.text, /not_authorized · delivered/);
     });
 
     await t.step("a stranger's edit of someone else's message is refused", async () => {
