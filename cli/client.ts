@@ -42,7 +42,7 @@ export type { ReactionJson, ReactionResultJson, ThreadSummaryJson } from "./api/
 export type { CredentialRecordJson } from "./api/credentials.ts";
 export type { MessageJson, SignedDocumentsJson } from "./api/messages.ts";
 export type { ModerationJson, ModerationResultJson } from "./api/moderation.ts";
-export type { ChannelStateJson, GrantJson, LinkJson } from "./api/replication.ts";
+export type { BridgeRefusalJson, ChannelStateJson, GrantJson, LinkJson } from "./api/replication.ts";
 export { markedText, type SearchPageJson } from "./api/search.ts";
 
 export class HarmonyClient {

@@ -94,6 +94,12 @@ export const opLog = sqliteTable(
     actor: text("actor").notNull(),
     /** The signed document, as JSON. */
     document: text("document").notNull(),
+    /**
+     * For a moderation (a deletion of someone else's message, a pin): the
+     * capability, as JSON, whose chain showed the signer held the action in
+     * the community the operation was made in. Checked before it was logged.
+     */
+    authority: text("authority"),
   },
   (t) => [
     uniqueIndex("op_log_id").on(t.id),
@@ -226,6 +232,54 @@ export const seenInvocations = sqliteTable(
     expires: integer("expires").notNull(),
   },
   (t) => [index("seen_invocations_expires").on(t.expires)],
+);
+
+/**
+ * Operations a bridge peer sent that were refused (server/replication/refusals.ts):
+ * which peer, for which of our channels, what and why, for the admins.
+ * One row per peer, operation and reason, counting repeats; the newest
+ * 10,000 are kept.
+ */
+export const bridgeRefusals = sqliteTable(
+  "bridge_refusals",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    /** The peer channel actor that sent it. */
+    peer: text("peer").notNull(),
+    channel: text("channel").notNull(),
+    /** "inbox" (a delivery) or "sync" (in a Sync answer). */
+    via: text("via").notNull(),
+    kind: text("kind").notNull(),
+    opId: text("op_id").notNull(),
+    origin: text("origin").notNull(),
+    code: text("code").notNull(),
+    reason: text("reason").notNull(),
+    first: integer("first").notNull(),
+    last: integer("last").notNull(),
+    count: integer("count").notNull(),
+  },
+  (t) => [
+    uniqueIndex("bridge_refusals_key").on(t.peer, t.opId, t.code),
+    index("bridge_refusals_last").on(t.last),
+  ],
+);
+
+/**
+ * How a channel of a further instance is bridged, through our peers, into
+ * one of our channels (server/replication/relays.ts): the capabilities,
+ * from ours to the one granted to that channel, that prove an operation
+ * relayed from it belongs in the mesh. Learned from relayed operations, so
+ * that we can prove it in turn when we relay them.
+ */
+export const bridgeRelays = sqliteTable(
+  "bridge_relays",
+  {
+    channel: text("channel").notNull(),
+    foreignChannel: text("foreign_channel").notNull(),
+    path: text("path").notNull(),
+    updated: integer("updated").notNull(),
+  },
+  (t) => [uniqueIndex("bridge_relays_channel").on(t.channel, t.foreignChannel)],
 );
 
 /**

@@ -9,6 +9,19 @@ export interface BridgesData {
   links: Array<{ id: string; channel: string; peerInbox: string; actions: string[]; expires: string }>;
   /** The capability just offered, to copy to the peer's admin. */
   offered?: { id: string; json: string } | null;
+  /** The most recent operations peers sent that were refused (server/replication/refusals.ts). */
+  refusals?: Array<
+    {
+      peer: string;
+      channel: string;
+      via: string;
+      kind: string;
+      code: string;
+      reason: string;
+      last: string;
+      count: number;
+    }
+  >;
 }
 
 const target = { "hx-target": "#settings", "hx-swap": "outerHTML" };
@@ -105,6 +118,31 @@ export function BridgesSection(props: BridgesData) {
           </li>
         ))}
       </ul>
+      {props.refusals?.length
+        ? (
+          <div>
+            <h3 id="s-bridge-refusals">Refused operations</h3>
+            <p class="muted">
+              What peers sent that this instance refused, most recent first (all of them:{" "}
+              <code>harmony bridge refusals</code>).
+            </p>
+            <ul class="settings-list" aria-labelledby="s-bridge-refusals">
+              {props.refusals.map((r) => (
+                <li key={`${r.peer} ${r.last} ${r.code}`} class="row">
+                  <span>
+                    {r.kind} from <code>{r.peer}</code> in {channelName(props.channels, r.channel)}:{" "}
+                    {r.reason}
+                  </span>
+                  <span class="muted">
+                    {r.code} · {r.via === "sync" ? "in a Sync answer" : "delivered"} · {r.last.slice(0, 16)}
+                    {r.count > 1 ? ` · ${r.count} times` : ""}
+                  </span>
+                </li>
+              ))}
+            </ul>
+          </div>
+        )
+        : null}
     </section>
   );
 }

@@ -26,11 +26,31 @@ export class ReplicationApi {
     return this.request("DELETE", `/bridges/${encodeURIComponent(id)}`);
   }
 
+  /** Operations bridge peers sent that were refused, newest first. */
+  bridgeRefusals(this: HarmonyClient, limit = 100): Promise<BridgeRefusalJson[]> {
+    return this.request("GET", `/bridges/refusals?limit=${limit}`);
+  }
+
   /** The hash of a channel's replicated state (the same on converged replicas). */
   async channelState(this: HarmonyClient, nameOrId: string): Promise<ChannelStateJson> {
     const channel = await this.channel(nameOrId);
     return await this.request<ChannelStateJson>("GET", `/channels/${channel.id}/state`);
   }
+}
+
+export interface BridgeRefusalJson {
+  /** The peer channel actor that sent it. */
+  peer: string;
+  channel: string;
+  via: "inbox" | "sync";
+  kind: string;
+  opId: string;
+  origin: string;
+  code: string;
+  reason: string;
+  first: string;
+  last: string;
+  count: number;
 }
 
 export interface GrantJson {

@@ -1,4 +1,4 @@
-/** `harmony bridge offer | install | list | revoke` and `harmony channel state`. */
+/** `harmony bridge offer | install | list | revoke | refusals` and `harmony channel state`. */
 import { stringOption, UsageError } from "./args.ts";
 import type { Command } from "./command.ts";
 import { table } from "./io.ts";
@@ -99,6 +99,24 @@ export const bridgeCommands: Command[] = [
       const client = await connect();
       const { outcome } = await client.revokeBridge(args[0]);
       await io.out(outcome === "revoked" ? `Revoked ${args[0]}.\n` : `Removed ${args[0]}.\n`);
+    },
+  },
+  {
+    name: "bridge refusals",
+    synopsis: "[--json]",
+    summary: "operations bridge peers sent that were refused, and why (admins)",
+    arity: [0, 0],
+    options: ["json"],
+    async run({ options, connect, io }) {
+      const client = await connect();
+      const refusals = await client.bridgeRefusals();
+      if (options.json) return await io.out(JSON.stringify(refusals, null, 2) + "\n");
+      const rows = refusals.map((r) => [r.last, r.peer, r.via, r.kind, r.code, String(r.count), r.reason]);
+      await io.out(
+        rows.length
+          ? table(["LAST", "PEER", "VIA", "KIND", "CODE", "TIMES", "REASON"], rows)
+          : "No refusals.\n",
+      );
     },
   },
   {

@@ -3,9 +3,12 @@
  * is answered here, before Fedify sees it. It is accepted only when the
  * capability chain verifies up to our community's root for exactly this
  * inbox, the action is allowed, nothing in the chain is expired or
- * revoked, the invocation is fresh and not a replay, and the operation's
- * own author signature verifies. Anything else is refused with 401 or 403
- * and a reason, is logged, and stores nothing.
+ * revoked, the invocation is fresh and not a replay, and the operation
+ * passes the checks every peer operation passes, in a delivery or a Sync
+ * answer alike (server/replication/admission.ts: envelope, origin, author
+ * signature, authority). Anything else is refused with a status and a
+ * reason, is logged (a refused operation of a verified peer also in
+ * bridge_refusals), and stores nothing.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { lt } from "drizzle-orm";
@@ -16,11 +19,10 @@ import { communityKey } from "../../server/capabilities/communityKey.ts";
 import { verifyInvocation } from "../../server/capabilities/zcap.ts";
 import { HarmonyError } from "../../server/shared/errors.ts";
 import type { Harmony } from "../../server/harmony.ts";
-import type { ChannelInfo } from "../../server/shared/model.ts";
-import { actorOf, type Envelope, type OpDocument, opIdOf } from "../../server/messages/oplog.ts";
-import { isBanned } from "../../server/moderation/guard.ts";
 import { opsSince, versionVector } from "../../server/replication/sync.ts";
-import { verifySigned } from "../../server/documents/signed.ts";
+import { admitPeerOp } from "../../server/replication/admission.ts";
+import { recordRefusal, refusedOpId } from "../../server/replication/refusals.ts";
+import { relayPathFor } from "../../server/replication/relays.ts";
 import type { AppEnv } from "../../server/http/env.ts";
 import { actionOf, kindOfActivityType } from "./activity.ts";
 import type { PeerKeys } from "./peers.ts";
@@ -41,15 +43,6 @@ function hasInvocationProof(body: unknown): boolean {
   return proofs.some((p) => (p as { proofPurpose?: unknown })?.proofPurpose === "capabilityInvocation");
 }
 
-function parseEnvelope(value: unknown): Envelope | null {
-  const e = value as Record<string, unknown> | null;
-  if (typeof e !== "object" || e === null) return null;
-  if (typeof e.origin !== "string" || !/^https?:\/\/[^/]+$/.test(e.origin)) return null;
-  if (!Number.isSafeInteger(e.seq) || (e.seq as number) < 1) return null;
-  if (!Number.isSafeInteger(e.lamport) || (e.lamport as number) < 1) return null;
-  return { origin: e.origin, seq: e.seq as number, lamport: e.lamport as number };
-}
-
 const SWEEP_MS = 60_000;
 const lastSweep = new WeakMap<Harmony, number>();
 
@@ -67,20 +60,6 @@ async function firstSighting(h: Harmony, proofValue: string, expires: number): P
     const inserted = await tx.insert(seenInvocations).values({ proofValue, expires }).onConflictDoNothing();
     return inserted.rowsAffected === 1;
   });
-}
-
-/** The channels whose signed operations may arrive through this channel's bridges. */
-async function meshChannels(h: Harmony, channel: ChannelInfo): Promise<Set<string>> {
-  const { grants, links } = await bridgeState(h);
-  const peers = [
-    ...grants.filter((g) => g.channel === channel.iri).map((g) => g.grantee),
-    ...links.filter((l) => l.channel === channel.iri).map((l) => l.peerActor),
-  ];
-  // A peer channel actor /ap/actors/{id} posts messages signed for /channels/{id} on its origin.
-  return new Set([
-    channel.iri,
-    ...peers.map((actor) => actor.replace(/\/ap\/actors\/([^/]+)$/, "/channels/$1")),
-  ]);
 }
 
 export function bridgeInbox(h: Harmony, peers: PeerKeys): MiddlewareHandler<AppEnv> {
@@ -192,7 +171,17 @@ async function handle(
         ? { origin: after.origin, seq: after.seq as number }
         : null,
     });
-    return c.json({ ...page, versionVector: await versionVector(h.db, channel.iri) });
+    // Operations relayed from further channels come with the proof that those are bridged here.
+    const relays: Record<string, unknown[]> = {};
+    const requester = new URL(result.invoker).origin;
+    for (const { envelope, document } of page.ops) {
+      if (envelope.origin === h.config.origin || envelope.origin === requester) continue;
+      const foreign = (document as { channel: string }).channel;
+      if (foreign in relays) continue;
+      const path = await relayPathFor(h, channel.iri, foreign);
+      if (path) relays[foreign] = path;
+    }
+    return c.json({ ...page, relays, versionVector: await versionVector(h.db, channel.iri) });
   }
 
   const kind = kindOfActivityType[String(body.type)];
@@ -203,42 +192,31 @@ async function handle(
       `a bridge does not carry ${String(body.type)} activities`,
     );
   }
-  const envelope = parseEnvelope(body.envelope);
-  if (!envelope) {
-    throw new HarmonyError(
-      422,
-      "malformed_activity",
-      "the operation's envelope (origin, seq, lamport) is missing or invalid",
+  const grant = (await bridgeState(h)).grants.find((g) => g.id === result.chainIds[1])!;
+  const document = body.object;
+  try {
+    const submission = await admitPeerOp(
+      h,
+      { envelope: body.envelope, document, authority: body.authority, relay: body.relay },
+      { channel, peer: result.invoker, grant, directory: peers, kind },
     );
+    const outcome = await h.ops.submit({ ...submission, invocation });
+    return c.json({ status: outcome.status, id: outcome.opId }, outcome.status === "duplicate" ? 200 : 202);
+  } catch (error) {
+    // The peer is known now: what it sent and why it was refused is kept for the admins.
+    if (error instanceof HarmonyError && error.status !== 503) {
+      const envelope = body.envelope as { origin?: unknown } | undefined;
+      await recordRefusal(h, {
+        peer: result.invoker,
+        channel: channel.iri,
+        via: "inbox",
+        kind,
+        opId: await refusedOpId(document),
+        origin: typeof envelope?.origin === "string" ? envelope.origin : "",
+        code: error.code,
+        reason: error.message,
+      });
+    }
+    throw error;
   }
-  const doc = await verifySigned(kind, body.object).catch((error) => {
-    throw error instanceof HarmonyError && error.status === 401
-      ? new HarmonyError(
-        401,
-        "bad_author_signature",
-        `the operation's author signature does not verify: ${error.message}`,
-      )
-      : error;
-  }) as OpDocument;
-  if (await isBanned(h, actorOf(doc))) {
-    throw new HarmonyError(403, "banned", "the operation's author is banned from this community");
-  }
-  // A message signed for one of the channels bridged here, or relayed by a
-  // peer from a further instance's channel (made there, signed for it).
-  const relayed = new URL(doc.channel).origin === envelope.origin && envelope.origin !== h.config.origin;
-  if (!relayed && !(await meshChannels(h, channel)).has(doc.channel)) {
-    throw new HarmonyError(
-      403,
-      "capability_refused",
-      "the operation was signed for a channel that is not bridged here",
-    );
-  }
-  const outcome = await h.ops.submit({
-    doc,
-    opId: await opIdOf(doc),
-    channel: channel.iri,
-    envelope,
-    invocation,
-  });
-  return c.json({ status: outcome.status, id: outcome.opId }, outcome.status === "duplicate" ? 200 : 202);
 }

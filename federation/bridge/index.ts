@@ -17,9 +17,10 @@ export interface BridgeLayer {
 }
 
 export function createBridgeLayer(h: Harmony, _federation?: unknown): BridgeLayer {
-  const deliveries = new BridgeDeliveries(h);
+  const peers = new PeerKeys(h);
+  const deliveries = new BridgeDeliveries(h, peers);
   return {
-    middleware: bridgeInbox(h, new PeerKeys(h)),
+    middleware: bridgeInbox(h, peers),
     start: () => deliveries.start(),
     close: () => deliveries.close(),
   };

@@ -7,20 +7,31 @@
  * inbox, a few at a time, and moves the cursor past what the peer took.
  * A peer that fails gets exponential backoff on its own loop only.
  *
+ * An operation goes with what the peer needs to check it: a moderation's
+ * capability (`authority`), and for an operation relayed from a further
+ * channel the path of bridge grants that shows that channel is part of the
+ * mesh (`relay`, server/replication/relays.ts). An operation the peer
+ * refuses for what it is (not for how it was delivered) is skipped, so one
+ * bad operation never stops the link; the refusal is the peer's to record.
+ *
  * Anti-entropy: on start, periodically, and when a peer comes back, each
  * loop asks the peer for the operations we lack (a Sync invocation with
- * our version vector) and applies them, a page at a time. Operations from
- * a peer are applied only while we hold a standing grant to that peer.
+ * our version vector) and applies them, a page at a time, through the
+ * same checks as a delivery (server/replication/admission.ts). Operations
+ * from a peer are applied only while we hold a standing grant to that peer.
  */
 import { and, asc, eq, gt, inArray, ne } from "drizzle-orm";
 import { deliveryCursors, opLog } from "../../db/schema.ts";
 import { bridgeState, type Link } from "../../server/replication/bridges.ts";
 import { invoke } from "../../server/capabilities/zcap.ts";
+import { findChannel } from "../../server/channels/channels.ts";
 import type { Harmony } from "../../server/harmony.ts";
-import { actorOf, isRedacted, type OpDocument, opIdOf } from "../../server/messages/oplog.ts";
-import { isBanned } from "../../server/moderation/guard.ts";
+import { isRedacted, type OpDocument } from "../../server/messages/oplog.ts";
 import { REPLICATED_KINDS, versionVector } from "../../server/replication/sync.ts";
-import { verifySigned } from "../../server/documents/signed.ts";
+import { admitPeerOp } from "../../server/replication/admission.ts";
+import { recordRefusal, refusedOpId } from "../../server/replication/refusals.ts";
+import { relayPathFor } from "../../server/replication/relays.ts";
+import { HarmonyError } from "../../server/shared/errors.ts";
 import {
   actionOf,
   activityTypeOf,
@@ -29,6 +40,7 @@ import {
   syncActivity,
 } from "./activity.ts";
 import { channelSigner } from "./signing.ts";
+import type { PeerKeys } from "./peers.ts";
 
 const BATCH = 64;
 const IN_FLIGHT = 8;
@@ -39,7 +51,34 @@ export class PeerDeliveryError extends Error {
   constructor(readonly status: number, message: string, readonly code: string | null = null) {
     super(message);
   }
+
+  /** The peer refused the operation itself (its author, authority, envelope…), not the delivery. */
+  get refusesOperation(): boolean {
+    return [403, 404, 409, 422].includes(this.status) && this.code !== null &&
+      operationRefusals.has(this.code);
+  }
 }
+
+/** Refusals about what an operation is: sending it again would be refused again. */
+const operationRefusals = new Set([
+  "banned",
+  "not_authorized",
+  "not_author",
+  "not_found",
+  "wrong_origin",
+  "wrong_channel",
+  "unproven_relay",
+  "envelope_out_of_range",
+  "sequence_taken",
+  "clock_skew",
+  "empty_message",
+  "message_too_long",
+  "invalid_characters",
+  "malformed_document",
+  "malformed_operation",
+  "id_taken",
+  "message_deleted",
+]);
 
 /** POSTs a signed invocation to a peer inbox; returns the JSON reply. */
 async function post(h: Harmony, link: Link, activity: BridgeActivity): Promise<unknown> {
@@ -91,7 +130,7 @@ class LinkLoop {
   #lastSync = 0;
   #needsSync = true;
 
-  constructor(readonly h: Harmony, public link: Link) {}
+  constructor(readonly h: Harmony, public link: Link, readonly peers: PeerKeys) {}
 
   get stream(): string {
     return `bridge:${this.link.id}`;
@@ -141,23 +180,33 @@ class LinkLoop {
         const slice = ops.slice(i, i + IN_FLIGHT);
         const results = await Promise.allSettled(slice.map(async (op) => {
           if (!this.link.actions.includes(actionFor(op.kind))) return; // the peer did not allow it
+          const document = JSON.parse(op.document) as OpDocument;
           // A deleted message's post or edit has no text left to send; a Sync fills its place.
-          if (isRedacted(JSON.parse(op.document))) return;
-          const activity = operationActivity(op.id, actor, this.link.peerActor, JSON.parse(op.document), {
+          if (isRedacted(document)) return;
+          const activity = operationActivity(op.id, actor, this.link.peerActor, document, {
             origin: op.origin,
             seq: op.seq,
             lamport: op.lamport,
           });
+          if (op.authority) activity.authority = JSON.parse(op.authority);
+          if (op.origin !== this.h.config.origin) {
+            // Relayed from a further channel: with the proof that it is part of the mesh.
+            const path = await relayPathFor(this.h, this.link.channel, document.channel);
+            if (!path) {
+              console.warn(
+                `bridge: not relaying ${op.id} to ${this.link.peerInbox}: ${document.channel} is not proven bridged here`,
+              );
+              return;
+            }
+            activity.relay = path;
+          }
           try {
             await post(this.h, this.link, await signed(this.h, this.link, activity, actionFor(op.kind)));
           } catch (error) {
-            // The peer banned the operation's author: it will never take it; move on.
-            if (!(error instanceof PeerDeliveryError && error.status === 403 && error.code === "banned")) {
-              throw error;
-            }
-            console.warn(
-              `bridge: ${this.link.peerInbox} refused ${op.id}: its author ${op.actor} is banned there`,
-            );
+            // The peer refuses the operation itself (its author is banned there, …): it will never
+            // take it; move on.
+            if (!(error instanceof PeerDeliveryError && error.refusesOperation)) throw error;
+            console.warn(`bridge: ${this.link.peerInbox} refused ${op.id}: ${error.message}`);
           }
         }));
         const failed = results.findIndex((r) => r.status === "rejected");
@@ -188,37 +237,39 @@ class LinkLoop {
       const vector = await versionVector(this.h.db, this.link.channel);
       const request = syncActivity(actor, this.link.peerActor, vector, after);
       const reply = await post(this.h, this.link, await signed(this.h, this.link, request, "sync")) as {
-        ops: Array<{ envelope: { origin: string; seq: number; lamport: number }; document: unknown }>;
+        ops: Array<{ envelope: { origin?: unknown }; document: unknown; authority?: unknown }>;
+        relays?: Record<string, unknown>;
         next: { origin: string; seq: number } | null;
       };
-      for (const { envelope, document } of reply.ops ?? []) {
-        const kind = (document as { type?: string })?.type;
-        if (!(REPLICATED_KINDS as readonly unknown[]).includes(kind)) continue;
-        if (!grant.actions.includes(actionFor(kind!))) continue;
-        const author = isRedacted(document) ? document.actor : actorOf(document as OpDocument);
-        if (await isBanned(this.h, author)) {
-          console.warn(
-            `bridge: skipped an operation from ${this.link.peerActor}: its author ${author} is banned here`,
-          );
-          continue;
-        }
+      const channel = await findChannel(this.h, this.h.iris.channelId(this.link.channel)!);
+      for (const op of reply.ops ?? []) {
+        const kind = (op?.document as { type?: unknown } | null)?.type;
         try {
-          if (isRedacted(document)) {
-            // The trace of a deleted message's post or edit: it fills its place in our log.
-            await this.h.ops.submit({
-              doc: document,
-              opId: document.opId,
-              channel: this.link.channel,
-              envelope,
-            });
-            continue;
-          }
-          const doc = await verifySigned(kind as OpDocument["type"], document) as OpDocument;
-          await this.h.ops.submit({ doc, opId: await opIdOf(doc), channel: this.link.channel, envelope });
+          const submission = await admitPeerOp(this.h, {
+            envelope: op.envelope,
+            document: op.document,
+            authority: op.authority,
+            relay: reply.relays?.[String((op?.document as { channel?: unknown } | null)?.channel)],
+          }, { channel, peer: this.link.peerActor, grant, directory: this.peers });
+          await this.h.ops.submit(submission);
         } catch (error) {
-          console.warn(
-            `bridge: ignored an operation from ${this.link.peerActor}: ${(error as Error).message}`,
-          );
+          if (!(error instanceof HarmonyError)) throw error;
+          if (error.status === 503) continue; // asked again at the next Sync
+          const recorded = await recordRefusal(this.h, {
+            peer: this.link.peerActor,
+            channel: this.link.channel,
+            via: "sync",
+            kind: typeof kind === "string" ? kind : "?",
+            opId: await refusedOpId(op?.document),
+            origin: typeof op?.envelope?.origin === "string" ? op.envelope.origin : "",
+            code: error.code,
+            reason: error.message,
+          });
+          if (recorded) {
+            console.warn(
+              `bridge: refused an operation in ${this.link.peerActor}'s Sync answer: ${error.message}`,
+            );
+          }
         }
       }
       after = reply.next ?? null;
@@ -283,7 +334,7 @@ export class BridgeDeliveries {
   #unsubscribe: (() => void) | null = null;
   #refreshing: Promise<void> | null = null;
 
-  constructor(readonly h: Harmony) {}
+  constructor(readonly h: Harmony, readonly peers: PeerKeys) {}
 
   async start(): Promise<void> {
     this.#unsubscribe = this.h.hub.subscribeOps(() => void this.refresh());
@@ -307,7 +358,7 @@ export class BridgeDeliveries {
             entry.loop.link = link;
             entry.loop.poke();
           } else {
-            const loop = new LinkLoop(this.h, link);
+            const loop = new LinkLoop(this.h, link, this.peers);
             this.#loops.set(link.id, { loop, done: loop.run() });
           }
         }

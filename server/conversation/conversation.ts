@@ -12,6 +12,7 @@ import { forbidden, invalid, notFound, unauthorized } from "../shared/errors.ts"
 import type { Harmony } from "../harmony.ts";
 import type { Actor, ChannelInfo, MessageView } from "../shared/model.ts";
 import { type IndexRow, opIdOf, toView } from "../messages/oplog.ts";
+import { authorityOf } from "../messages/heldAuthority.ts";
 import { requireRead } from "../community/permissions.ts";
 import { authorize } from "../authority/authorize.ts";
 import { checkEdit, checkReact } from "../moderation/guard.ts";
@@ -111,7 +112,7 @@ async function submitOnMessage(
   if (doc.actor !== did) throw forbidden(`you can only send ${noun}s you signed yourself`);
   const row = await targetMessage(h, messageId, doc.channel);
   const channel = await channelOfIri(h, row.channel);
-  await authorize(h, actor, action, channel);
+  const authorization = await authorize(h, actor, action, channel);
   if (action === "react") await checkReact(h, did);
   else await checkEdit(h, did);
   return await h.ops.submit({
@@ -120,6 +121,8 @@ async function submitOnMessage(
     channel: channel.iri,
     envelope: null,
     maxSkewMs: MAX_CLOCK_SKEW_MS,
+    // A pin is a moderation: the capability that allowed it travels with it.
+    authority: action === "pin" ? await authorityOf(h, authorization) : null,
   });
 }
 

@@ -15,6 +15,7 @@
  */
 import type { SqlTransaction } from "../../db/sql.ts";
 import type { SignedPin, SignedReact, SignedUnreact } from "../documents/signed.ts";
+import { authorityCovers } from "../messages/authority.ts";
 
 export type ConversationOp = SignedReact | SignedUnreact | SignedPin;
 
@@ -229,11 +230,25 @@ export async function rebuildConversation(
   await sql.run("DELETE FROM reactions");
   await sql.run("DELETE FROM pins");
   const fold = new ConversationFold(sql);
+  // Only operations of the channel their message is in (one that named a message of another
+  // channel before it arrived does not count).
   const ops = await sql.all(
-    "SELECT id, channel, lamport, document FROM op_log WHERE kind IN ('React', 'Unreact', 'Pin', 'Unpin') ORDER BY position",
+    `SELECT o.id, o.channel, o.lamport, o.document, o.authority FROM op_log o
+       LEFT JOIN message_index m ON m.id = o.target
+       WHERE o.kind IN ('React', 'Unreact', 'Pin', 'Unpin') AND (m.id IS NULL OR m.channel = o.channel)
+       ORDER BY o.position`,
   );
   for (const op of ops) {
     const doc = JSON.parse(String(op.document)) as ConversationOp;
+    // A pin counts only with the capability it was checked against when it was logged.
+    const pin = doc.type === "Pin" || doc.type === "Unpin";
+    if (
+      pin &&
+      (op.authority == null ||
+        !authorityCovers(JSON.parse(String(op.authority)), doc.actor, doc.channel, "pin"))
+    ) {
+      continue;
+    }
     await fold.apply(doc, String(op.id), String(op.channel), Number(op.lamport), false);
   }
   await fold.write();

@@ -109,6 +109,8 @@ export async function rebuildIndexes(q: Queryable): Promise<{ messages: number; 
       target: isRemoteOp(doc) ? doc.object : isRedacted(doc) ? doc.target : targetOf(doc),
       actor: isRemoteOp(doc) ? doc.actor : isRedacted(doc) ? doc.actor : actorOf(doc),
       document,
+      // A moderation's capability (server/messages/oplog.ts): what a rebuilt pin is checked against.
+      authority: p.get(H.capability.value) ?? null,
     });
   }
   // Positions are kept: delivery cursors stored elsewhere keep their meaning.

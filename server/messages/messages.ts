@@ -15,7 +15,8 @@ import {
   verifySigned,
 } from "../documents/signed.ts";
 import { characterCount, hasForbiddenCharacters } from "../shared/text.ts";
-import { type IndexRow, opIdOf, toView } from "./oplog.ts";
+import { type IndexRow, isRedacted, opIdOf, toView } from "./oplog.ts";
+import { authorityOf } from "./heldAuthority.ts";
 import { checkEdit, guardPost } from "../moderation/guard.ts";
 import { claimAttachments, removeFilesOfMessage } from "../files/files.ts";
 import { checkReferences } from "../conversation/conversation.ts";
@@ -119,7 +120,6 @@ export async function editMessage(
     channel: channel.iri,
     envelope: null,
     maxSkewMs: MAX_CLOCK_SKEW_MS,
-    authorOnly: true,
   });
   return outcome.message!;
 }
@@ -154,7 +154,9 @@ export async function deleteMessage(
     channel: channel.iri,
     envelope: null,
     maxSkewMs: MAX_CLOCK_SKEW_MS,
-    // Someone else's message: the deletion joins the audit log, in the same transaction.
+    // Someone else's message: the capability that allowed it travels with the deletion, which
+    // joins the audit log in the same transaction.
+    authority: own ? null : await authorityOf(h, auth),
     audit: own ? undefined : {
       action: "delete-message",
       target: doc.object,
@@ -272,7 +274,9 @@ export async function signedDocuments(h: Harmony, actor: Actor, id: string): Pro
 }> {
   await getMessage(h, actor, id);
   const row = (await readRow(h.db, id))!;
-  const ops = await h.db.select().from(opLog).where(eq(opLog.target, id));
+  // A peer's placeholder may name any message: only signed operations of its channel count.
+  const ops = (await h.db.select().from(opLog).where(eq(opLog.target, id)))
+    .filter((op) => op.channel === row.channel && !isRedacted(JSON.parse(op.document)));
   const doc = <T>(op: (typeof ops)[number] | undefined) => op ? JSON.parse(op.document) as T : null;
   return {
     message: row.deleted ? null : doc<SignedMessage>(ops.find((op) => op.kind === "Message")),

@@ -14,6 +14,15 @@
  * - an edit or deletion that arrives before its message waits in the log and
  *   is folded in when the message arrives.
  *
+ * Whoever made it and wherever it came from, an operation changes state
+ * only with the authority a local one needs: an edit only by the message's
+ * author, a deletion by its author or with a moderator's capability
+ * (`authority`), a pin or unpin only with one. The capability's chain is
+ * verified before the operation is submitted (server/messages, server/
+ * conversation for local ones, server/replication/admission.ts for a peer's);
+ * here it must be there, name the signer and the action. An operation
+ * refused here changes nothing.
+ *
  * `applyBatch` runs inside one write transaction over plain SQL (it runs in
  * the writer worker, see opWorker.ts) and writes a whole batch with one
  * multi-row insert per table.
@@ -35,6 +44,9 @@ import { AS, H, RDF, RDF_JSON } from "../rdf/vocab.ts";
 import { appendEntry, type AuditDraft } from "../audit/chain.ts";
 import { ConversationFold, isConversationOp } from "../conversation/fold.ts";
 import { indexMentions } from "../attention/mentionIndex.ts";
+import { authorityCovers, type Capability, moderationAction } from "./authority.ts";
+
+export type { Capability } from "./authority.ts";
 
 export type OpDocument =
   | SignedMessage
@@ -80,8 +92,6 @@ export interface OpSubmission {
   channel: string;
   /** Null for an operation made here: the writer numbers it. */
   envelope: Envelope | null;
-  /** Only the message's author may make this change (edits). */
-  authorOnly?: boolean;
   /** Refuse a new operation whose signed time is further than this from the clock. */
   maxSkewMs?: number;
   /**
@@ -91,7 +101,25 @@ export interface OpSubmission {
   invocation?: { proofValue: string; expires: number };
   /** An audit log entry to append if the operation takes effect (a moderator's deletion, server/audit). */
   audit?: AuditDraft;
+  /**
+   * For a moderation (a deletion of someone else's message, a pin or unpin):
+   * the capability, already verified by the caller up to the root of the
+   * community the operation was made in, that gave its signer the action.
+   */
+  authority?: Capability | null;
 }
+
+/**
+ * What a channel can hold. Lamport times and sequence numbers stay far
+ * below 2^53, so arithmetic on them is exact whatever a peer sent, and an
+ * operation may not jump further ahead of the channel's clock (or of the
+ * highest number its origin has here) than legitimate traffic ever does:
+ * one operation cannot use up the range.
+ */
+export const MAX_LAMPORT = 2 ** 50;
+export const MAX_SEQ = 2 ** 50;
+export const MAX_LAMPORT_STEP = 2 ** 24;
+export const MAX_SEQ_STEP = 2 ** 24;
 
 export type Outcome =
   /** The operation changed a message. */
@@ -147,6 +175,21 @@ export function redact(doc: SignedMessage | SignedUpdate, opId: string): Redacte
 
 export function isRedacted(doc: unknown): doc is RedactedOp {
   return (doc as RedactedOp)?.redacted === true;
+}
+
+/**
+ * The id a peer's redacted trace is logged under. Its `opId` cannot be
+ * checked (the signature is gone), so it never names the entry: the id is
+ * derived from the place it fills, (channel signed for, origin, sequence
+ * number), and can never be a signed operation's.
+ */
+export async function placeholderId(
+  channel: string,
+  envelope: { origin: string; seq: number },
+): Promise<string> {
+  return `urn:harmony:placeholder:${
+    (await sha256Hex(`placeholder\n${channel}\n${envelope.origin}\n${envelope.seq}`)).slice(0, 40)
+  }`;
 }
 
 export function targetOf(doc: OpDocument | RedactedOp): string {
@@ -261,6 +304,7 @@ interface OpRowInsert {
   target: string;
   actor: string;
   document: string;
+  authority: string | null;
 }
 
 /** Applies a batch in the open transaction `sql`; refusals are per operation. */
@@ -307,17 +351,81 @@ export async function applyBatch(
   const clockOf = async (channel: string): Promise<Clock> => {
     let clock = clocks.get(channel);
     if (!clock) {
-      // One aggregate per query: each is answered from the end of an index.
-      const [l] = await sql.all("SELECT max(lamport) v FROM op_log WHERE channel = ?", [channel]);
-      const [r] = await sql.all("SELECT max(revision) v FROM message_index WHERE channel = ?", [channel]);
-      const [s] = await sql.all("SELECT max(seq) v FROM op_log WHERE channel = ? AND origin = ?", [
+      // One aggregate per query: each is answered from the end of an index. Values out of
+      // range (stored before they were refused) are left out, so the arithmetic below stays exact.
+      const [l] = await sql.all("SELECT max(lamport) v FROM op_log WHERE channel = ? AND lamport <= ?", [
         channel,
-        self,
+        MAX_LAMPORT,
       ]);
-      clock = { lamport: Number(l?.v ?? 0), revision: Number(r?.v ?? 0), seq: Number(s?.v ?? 0) };
+      const [r] = await sql.all("SELECT max(revision) v FROM message_index WHERE channel = ?", [channel]);
+      clock = {
+        lamport: Number(l?.v ?? 0),
+        revision: Number(r?.v ?? 0),
+        seq: await originSeq(channel, self),
+      };
       clocks.set(channel, clock);
     }
     return clock;
+  };
+  /** The highest sequence number (in range) of `origin`'s operations in `channel`, this batch's included. */
+  const originSeqs = new Map<string, number>();
+  const originSeq = async (channel: string, origin: string): Promise<number> => {
+    const key = `${channel} ${origin}`;
+    let top = originSeqs.get(key);
+    if (top === undefined) {
+      const [row] = await sql.all(
+        "SELECT max(seq) v FROM op_log WHERE channel = ? AND origin = ? AND seq <= ?",
+        [channel, origin, MAX_SEQ],
+      );
+      top = Number(row?.v ?? 0);
+      originSeqs.set(key, top);
+    }
+    return top;
+  };
+  /** A peer's envelope: from elsewhere, and within what the channel can hold. */
+  const checkEnvelope = async (channel: string, envelope: Envelope) => {
+    if (envelope.origin === self) {
+      throw new Refused(403, "wrong_origin", "an operation made here cannot arrive from a peer");
+    }
+    const clock = await clockOf(channel);
+    const { lamport, seq } = envelope;
+    if (
+      !Number.isSafeInteger(lamport) || lamport < 1 ||
+      lamport > Math.min(MAX_LAMPORT, clock.lamport + MAX_LAMPORT_STEP)
+    ) {
+      throw new Refused(
+        422,
+        "envelope_out_of_range",
+        `the Lamport time ${lamport} is out of range (the channel's clock is at ${clock.lamport})`,
+      );
+    }
+    const top = await originSeq(channel, envelope.origin);
+    if (!Number.isSafeInteger(seq) || seq < 1 || seq > Math.min(MAX_SEQ, top + MAX_SEQ_STEP)) {
+      throw new Refused(
+        422,
+        "envelope_out_of_range",
+        `the sequence number ${seq} is out of range (${envelope.origin} is at ${top} here)`,
+      );
+    }
+  };
+  /** What holds an origin's sequence number in a channel: nothing, a signed operation, or a placeholder. */
+  const slotOf = async (channel: string, envelope: Envelope) => {
+    const key = `${channel} ${envelope.origin} ${envelope.seq}`;
+    if (slots.has(key)) return { taken: true, placeholder: null };
+    const [row] = await sql.all(
+      "SELECT position, id, kind FROM op_log WHERE channel = ? AND origin = ? AND seq = ?",
+      [
+        channel,
+        envelope.origin,
+        envelope.seq,
+      ],
+    );
+    if (!row) return { taken: false, placeholder: null };
+    const isPlaceholder = String(row.id).startsWith("urn:harmony:placeholder:");
+    return {
+      taken: true,
+      placeholder: isPlaceholder ? { position: Number(row.position), id: String(row.id) } : null,
+    };
   };
   // Invocation proofs already used, here or earlier in this batch, are replays.
   const proofs = batch.flatMap((b) => (b.invocation ? [b.invocation.proofValue] : []));
@@ -346,9 +454,20 @@ export async function applyBatch(
     if (!newRows.has(row.id) && !changedRows.has(row.id)) touched.set(row.id, row);
   };
   /** Operations logged before their message arrived, by target. */
-  const waiting = new Map<string, Array<{ opId: string; doc: OpDocument; lamport: number }>>();
+  const waiting = new Map<
+    string,
+    Array<{ opId: string; doc: OpDocument; lamport: number; channel: string; authorized: boolean }>
+  >();
 
-  const fold = (row: IndexRow, doc: OpDocument, lamport: number, opId: string, clock: Clock): boolean => {
+  /** Folds an edit or deletion into its message; `authorized`: it carries a moderator's capability. */
+  const fold = (
+    row: IndexRow,
+    doc: OpDocument,
+    lamport: number,
+    opId: string,
+    clock: Clock,
+    authorized: boolean,
+  ): boolean => {
     if (row.deleted) return false;
     const isNew = newRows.has(row.id);
     if (doc.type === "Update") {
@@ -361,6 +480,7 @@ export async function applyBatch(
       });
       changes.set(row.id, isNew ? "created" : "updated");
     } else if (doc.type === "Delete") {
+      if (doc.actor !== row.author && !authorized) return false;
       Object.assign(row, { content: "", deleted: true, attachments: null });
       quads.push(
         quad(iri(row.id), H.deleted, dateTime(doc.published), row.channel),
@@ -379,7 +499,13 @@ export async function applyBatch(
   };
 
   /** Appends an operation to the log: its quads and its op_log row. */
-  const logOp = (channel: string, opId: string, doc: OpDocument | RedactedOp, envelope: Envelope) => {
+  const logOp = (
+    channel: string,
+    opId: string,
+    doc: OpDocument | RedactedOp,
+    envelope: Envelope,
+    authority: Capability | null = null,
+  ) => {
     const position = nextPosition++;
     const document = JSON.stringify(doc);
     const subject = iri(logEntryIri(channel, position));
@@ -390,6 +516,8 @@ export async function applyBatch(
       quad(subject, H.lamport, integer(envelope.lamport), channel),
       quad(subject, H.document, literal(document, RDF_JSON), channel),
     );
+    const authorityJson = authority ? JSON.stringify(authority) : null;
+    if (authorityJson) quads.push(quad(subject, H.capability, literal(authorityJson, RDF_JSON), channel));
     opRows.push({
       position,
       id: opId,
@@ -401,8 +529,22 @@ export async function applyBatch(
       target: targetOf(doc),
       actor: actorOf(doc),
       document,
+      authority: authorityJson,
     });
     known.add(opId);
+    slots.add(`${channel} ${envelope.origin} ${envelope.seq}`);
+    const key = `${channel} ${envelope.origin}`;
+    if (envelope.seq <= MAX_SEQ) originSeqs.set(key, Math.max(originSeqs.get(key) ?? 0, envelope.seq));
+  };
+
+  /** Takes a peer's placeholder out of the log: the signed operation for its place has arrived. */
+  const evict = async (channel: string, placeholder: { position: number; id: string }) => {
+    await sql.run("DELETE FROM op_log WHERE position = ?", [placeholder.position]);
+    await sql.run("DELETE FROM quads WHERE graph = ? AND subject = ?", [
+      channel,
+      logEntryIri(channel, placeholder.position),
+    ]);
+    known.delete(placeholder.id);
   };
 
   for (const item of batch) {
@@ -427,28 +569,23 @@ export async function applyBatch(
         continue;
       }
       if (isRedacted(doc)) {
-        // A deleted message's post or edit, as a peer keeps it: it only fills its place in the log.
-        if (local || opId !== doc.opId) {
-          throw new Refused(422, "malformed_operation", "a redacted operation comes only from a peer");
+        // A deleted message's post or edit, as a peer keeps it: it only fills its place in the
+        // log (so version vectors move on), is never folded into anything, and is named after
+        // that place, not after the operation it claims to have been.
+        if (local || (doc.type !== "Message" && doc.type !== "Update")) {
+          throw new Refused(422, "malformed_operation", "only a peer's post or edit may arrive redacted");
+        }
+        const envelope = item.envelope!;
+        if (opId !== await placeholderId(doc.channel, envelope) || doc.opId !== opId) {
+          throw new Refused(422, "malformed_operation", "a redacted operation is named after its place");
+        }
+        await checkEnvelope(channel, envelope);
+        if ((await slotOf(channel, envelope)).taken) {
+          // That place is filled already (by the operation itself, or its trace): nothing to add.
+          outcomes.push({ status: "duplicate", message: null, opId });
+          continue;
         }
         const clock = await clockOf(channel);
-        const envelope = item.envelope!;
-        const key = `${channel} ${envelope.origin} ${envelope.seq}`;
-        if (
-          slots.has(key) ||
-          (await sql.all("SELECT 1 FROM op_log WHERE channel = ? AND origin = ? AND seq = ?", [
-            channel,
-            envelope.origin,
-            envelope.seq,
-          ])).length
-        ) {
-          throw new Refused(
-            409,
-            "sequence_taken",
-            `${envelope.origin} already sent another operation numbered ${envelope.seq}`,
-          );
-        }
-        slots.add(key);
         clock.lamport = Math.max(clock.lamport, envelope.lamport);
         logOp(channel, opId, doc, envelope);
         outcomes.push({ status: "logged", message: null, opId });
@@ -464,31 +601,47 @@ export async function applyBatch(
         );
       }
       const clock = await clockOf(channel);
-      const lamport = local ? clock.lamport + 1 : item.envelope!.lamport;
+      let placeholder: { position: number; id: string } | null = null;
       if (!local) {
-        const { origin, seq } = item.envelope!;
-        const key = `${channel} ${origin} ${seq}`;
-        const taken = slots.has(key) ||
-          (await sql.all("SELECT 1 FROM op_log WHERE channel = ? AND origin = ? AND seq = ?", [
-              channel,
-              origin,
-              seq,
-            ]))
-              .length > 0;
-        if (taken) {
+        await checkEnvelope(channel, item.envelope!);
+        const slot = await slotOf(channel, item.envelope!);
+        if (slot.taken && !slot.placeholder) {
+          const { origin, seq } = item.envelope!;
           throw new Refused(
             409,
             "sequence_taken",
             `${origin} already sent another operation numbered ${seq}`,
           );
         }
-        slots.add(key);
+        // A peer's trace holds this place: the signed operation replaces it once it is accepted.
+        placeholder = slot.placeholder;
       }
+      const lamport = local ? Math.min(clock.lamport + 1, MAX_LAMPORT) : item.envelope!.lamport;
       const current = rows.get(target);
+      // Authority, whoever made the operation and wherever it came from.
+      const authority = item.authority ?? null;
+      const needs = moderationAction(doc, current?.author ?? null);
+      if (doc.type !== "Message" && current && current.channel !== channel) {
+        throw new Refused(404, "not_found", "there is no such message in this channel");
+      }
+      if (doc.type === "Update" && current && current.author !== doc.actor) {
+        throw new Refused(403, "not_author", "only the author can edit a message");
+      }
+      const authorized = authority !== null && doc.type !== "Message" &&
+        authorityCovers(authority, doc.actor, doc.channel, doc.type === "Delete" ? "delete-any" : "pin");
+      if (needs && (current || needs === "pin") && !authorized) {
+        throw new Refused(
+          403,
+          "not_authorized",
+          needs === "pin"
+            ? "pinning needs a capability for it"
+            : "only the author, or a member allowed to delete anyone's messages, can delete a message",
+        );
+      }
       let outcome: Outcome;
       if (isConversationOp(doc)) {
         // Reactions and pins: folded into their own state, whether or not the message is here yet.
-        if (local && (!current || current.channel !== channel)) {
+        if (local && !current) {
           throw new Refused(404, "not_found", "there is no such message in this channel");
         }
         if (local && current!.deleted) throw new Refused(410, "message_deleted", "the message was deleted");
@@ -530,40 +683,55 @@ export async function applyBatch(
         newRows.set(doc.id, row);
         changes.set(doc.id, "created");
         if (doc.thread) touch(rows.get(doc.thread), clock);
-        // Edits and deletions that came first now find their message.
-        const early = waiting.get(doc.id) ?? [];
+        // Edits and deletions of this channel that came first now find their message (their
+        // signatures were checked when they arrived; redacted traces are never folded).
+        const early = (waiting.get(doc.id) ?? []).filter((w) => w.channel === channel);
         if (!local) {
+          // By target alone (its index): whatever else names this id is sorted out here.
+          let strays = false;
           for (
             const r of await sql.all(
-              "SELECT id, lamport, document FROM op_log WHERE target = ? AND kind IN ('Update', 'Delete')",
-              [doc.id],
+              "SELECT id, channel, kind, lamport, document, authority FROM op_log WHERE target = ?",
+              [
+                doc.id,
+              ],
             )
           ) {
+            if (r.channel !== channel) {
+              // A reaction or pin that named this id through another channel's bridge before the
+              // message came: it does not belong to this message.
+              if (isConversationOp({ type: String(r.kind) })) strays = true;
+              continue;
+            }
+            if (r.kind !== "Update" && r.kind !== "Delete") continue;
+            const waiter = JSON.parse(String(r.document));
+            if (isRedacted(waiter)) continue;
             early.push({
               opId: String(r.id),
               lamport: Number(r.lamport),
-              doc: JSON.parse(String(r.document)),
+              doc: waiter,
+              channel,
+              authorized: r.authority != null &&
+                authorityCovers(JSON.parse(String(r.authority)), waiter.actor, waiter.channel, "delete-any"),
             });
+          }
+          if (strays) {
+            await sql.run("DELETE FROM reactions WHERE message = ? AND channel != ?", [doc.id, channel]);
+            await sql.run("DELETE FROM pins WHERE message = ? AND channel != ?", [doc.id, channel]);
           }
         }
         for (const waiter of early.sort((a, b) => a.lamport - b.lamport)) {
-          fold(row, waiter.doc, waiter.lamport, waiter.opId, clock);
+          fold(row, waiter.doc, waiter.lamport, waiter.opId, clock, waiter.authorized);
         }
         waiting.delete(doc.id);
         outcome = { status: "applied", message: toView(row), opId };
       } else if (!current) {
         if (local) throw new Refused(404, "not_found", "there is no such message");
         const list = waiting.get(target) ?? [];
-        list.push({ opId, doc, lamport });
+        list.push({ opId, doc, lamport, channel, authorized });
         waiting.set(target, list);
         outcome = { status: "logged", message: null, opId };
       } else {
-        if (current.channel !== channel) {
-          throw new Refused(404, "not_found", "there is no such message in this channel");
-        }
-        if (item.authorOnly && current.author !== actorOf(doc)) {
-          throw new Refused(403, "forbidden", "only the author can edit a message");
-        }
         if (doc.type === "Update" && local && current.deleted) {
           throw new Refused(410, "deleted", "the message was deleted");
         }
@@ -572,14 +740,15 @@ export async function applyBatch(
             throw new Refused(409, "stale_edit", "a newer edit of this message is already stored");
           }
         }
-        const changed = fold(current, doc, lamport, opId, clock);
+        const changed = fold(current, doc, lamport, opId, clock, authorized);
         outcome = { status: changed ? "applied" : "logged", message: toView(current), opId };
       }
       // The operation joins the log.
       clock.lamport = Math.max(clock.lamport, lamport);
       const envelope = item.envelope ?? { origin: self, seq: ++clock.seq, lamport };
       if (envelope.origin === self) clock.seq = Math.max(clock.seq, envelope.seq);
-      logOp(channel, opId, doc, envelope);
+      if (placeholder) await evict(channel, placeholder);
+      logOp(channel, opId, doc, envelope, needs && authorized ? authority : null);
       outcomes.push(outcome);
     } catch (error) {
       if (!(error instanceof Refused)) throw error;
@@ -591,6 +760,7 @@ export async function applyBatch(
   const deletedNow = [...changes].filter(([, kind]) => kind === "deleted").map(([id]) => id);
   for (const op of opRows) {
     if ((op.kind === "Message" || op.kind === "Update") && rows.get(op.target)?.deleted) {
+      if (isRedacted(JSON.parse(op.document))) continue;
       op.document = JSON.stringify(redact(JSON.parse(op.document), op.id));
       const entry = quads.find((q) =>
         q.subject.value === logEntryIri(op.channel, op.position) && q.predicate.value === H.document.value
@@ -704,12 +874,21 @@ export async function applyBatch(
   for (let i = 0; i < opRows.length; i += rowsPerInsert) {
     const chunk = opRows.slice(i, i + rowsPerInsert);
     await sql.run(
-      `INSERT INTO op_log (position, id, channel, origin, seq, lamport, kind, target, actor, document) VALUES ${
-        placeholders(chunk.length, 10)
-      }`,
-      chunk.flatMap((
-        r,
-      ) => [r.position, r.id, r.channel, r.origin, r.seq, r.lamport, r.kind, r.target, r.actor, r.document]),
+      `INSERT INTO op_log (position, id, channel, origin, seq, lamport, kind, target, actor, document, authority)
+         VALUES ${placeholders(chunk.length, 11)}`,
+      chunk.flatMap((r) => [
+        r.position,
+        r.id,
+        r.channel,
+        r.origin,
+        r.seq,
+        r.lamport,
+        r.kind,
+        r.target,
+        r.actor,
+        r.document,
+        r.authority,
+      ]),
     );
   }
   for (const [i, item] of batch.entries()) {

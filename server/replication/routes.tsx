@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import { installBridge, listBridges, offerBridge, revokeBridge } from "./bridges.ts";
 import { approveFollower, followRequests, rejectFollower } from "./followers.ts";
 import { stateHash, versionVector } from "./sync.ts";
+import { listRefusals } from "./refusals.ts";
 import { findChannel } from "../channels/channels.ts";
 import { requireRead } from "../community/permissions.ts";
 import { HarmonyError } from "../shared/errors.ts";
@@ -50,6 +51,12 @@ export function replicationApiRoutes(): Hono<AppEnv> {
     return c.json(grant, 201);
   });
   api.get("/bridges", async (c) => c.json(await listBridges(c.get("harmony"), c.get("actor"))));
+  api.get("/bridges/refusals", async (c) => {
+    const limit = Number(c.req.query("limit") ?? 100);
+    return c.json(
+      await listRefusals(c.get("harmony"), c.get("actor"), Number.isInteger(limit) ? limit : 100),
+    );
+  });
   api.post("/bridges", async (c) => {
     const body = await jsonBody(c);
     return c.json(await installBridge(c.get("harmony"), c.get("actor"), body.capability), 201);

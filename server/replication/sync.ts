@@ -6,7 +6,7 @@ import { hex } from "@scure/base";
 import { sha256 } from "@noble/hashes/sha2.js";
 import type { Queryable } from "../../db/client.ts";
 import { sql } from "drizzle-orm";
-import type { Envelope, OpDocument, RedactedOp } from "../messages/oplog.ts";
+import type { Capability, Envelope, OpDocument, RedactedOp } from "../messages/oplog.ts";
 
 /** For each origin, the n such that its operations 1..n are all here. */
 export type VersionVector = Record<string, number>;
@@ -15,6 +15,8 @@ export interface ReplicatedOp {
   envelope: Envelope;
   /** Redacted when its message was deleted: it then only fills its place in the log. */
   document: OpDocument | RedactedOp;
+  /** A moderation's capability (server/messages/authority.ts), when it has one. */
+  authority?: Capability;
 }
 
 /** The kinds of members' signed operations: only these replicate (fediverse replies stay where they arrived). */
@@ -68,8 +70,10 @@ export async function opsSince(
   const after = options.after
     ? sql`(origin, seq) > (${options.after.origin}, ${options.after.seq})`
     : sql`1 = 1`;
-  const rows = await q.all<{ origin: string; seq: number; lamport: number; document: string }>(sql`
-    SELECT origin, seq, lamport, document FROM op_log
+  const rows = await q.all<
+    { origin: string; seq: number; lamport: number; document: string; authority: string | null }
+  >(sql`
+    SELECT origin, seq, lamport, document, authority FROM op_log
     WHERE channel = ${channel} AND ${replicatedKinds} AND ${unseen} AND ${after}
     ORDER BY origin, seq LIMIT ${limit + 1}`);
   const page = rows.slice(0, limit);
@@ -78,6 +82,7 @@ export async function opsSince(
     ops: page.map((r) => ({
       envelope: { origin: r.origin, seq: Number(r.seq), lamport: Number(r.lamport) },
       document: JSON.parse(r.document),
+      ...(r.authority ? { authority: JSON.parse(r.authority) } : {}),
     })),
     next: rows.length > limit && last ? { origin: last.origin, seq: Number(last.seq) } : null,
   };

@@ -9,6 +9,7 @@ import { memberOf } from "../community/permissions.ts";
 import { communityKey } from "../credentials/mod.ts";
 import { channelFollowers } from "../replication/followers.ts";
 import { listBridges } from "../replication/bridges.ts";
+import { listRefusals } from "../replication/refusals.ts";
 import { ACTIONS } from "../authority/actions.ts";
 import { allowed, authorize } from "../authority/authorize.ts";
 import { authorityState } from "../authority/store.ts";
@@ -69,7 +70,11 @@ export async function settingsData(c: C, notice?: string, offered?: { id: string
     viewerRole: me.role,
     csrfToken: csrfOf(c),
     me: me.did,
-    bridges: { ...await listBridges(h, actor), offered: offered ?? null },
+    bridges: {
+      ...await listBridges(h, actor),
+      offered: offered ?? null,
+      refusals: await listRefusals(h, actor, 20),
+    },
     roles: await rolesData(h, me.did),
     communityDid: (await communityKey(h)).did,
     notice,

@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { sql } from "drizzle-orm";
-import { operationActivity } from "../../federation/bridge/activity.ts";
+import { operationActivity, syncActivity } from "../../federation/bridge/activity.ts";
+import { sign } from "../../server/crypto/dataIntegrity.ts";
 import { channelSigner } from "../../federation/bridge/signing.ts";
 import { type Capability, recordGrant } from "../../server/replication/bridges.ts";
 import { communityKey } from "../../server/capabilities/communityKey.ts";
@@ -240,6 +241,83 @@ Deno.test({
         await refused(invoked, 401, /author signature/);
       },
     );
+
+    await t.step(
+      "a validly signed operation naming another author is refused (401)",
+      async () => {
+        const activity = await operation("signed by mallory, naming alice");
+        const doc = activity.object as Record<string, unknown>;
+        // Mallory signs a document that names Alice as its author: the signature is valid.
+        const { proof: _, ...unsigned } = doc;
+        activity.object = await sign({ ...unsigned, attributedTo: alice.did }, mallory.signer!, {
+          proofPurpose: "assertionMethod",
+          created: String(doc.published),
+        });
+        const invoked = await invoke(activity, {
+          capability: grant.capability as never,
+          action: "post",
+          invocationTarget: inboxOf(x.id),
+          signer,
+        });
+        await refused(invoked, 401, /author signature.*signed by another key/);
+      },
+    );
+
+    await t.step("an operation signed for a channel that is not bridged here is refused (403)", async () => {
+      // Alice's message for another channel of a, delivered by the bridged one.
+      const elsewhere = await ownerA.createChannel("elsewhere", { visibility: "public" });
+      const doc = await signMessage(
+        alice.signer!,
+        `${a.link.origin}/channels/${elsewhere.id}`,
+        "not bridged",
+      );
+      const activity = operationActivity(
+        await opIdOf(doc),
+        actor,
+        `${b.link.origin}/ap/actors/${x.id}`,
+        doc,
+        {
+          origin: a.link.origin,
+          seq: ++seq,
+          lamport: seq,
+        },
+      );
+      const invoked = await invoke(activity, {
+        capability: grant.capability as never,
+        action: "post",
+        invocationTarget: inboxOf(x.id),
+        signer,
+      });
+      await refused(invoked, 403, /not bridged here/);
+    });
+
+    await t.step("an activity whose actor is not the invoker is refused (401)", async () => {
+      const activity = await operation("sent in another actor's name");
+      activity.actor = `${a.link.origin}/ap/actors/${(await ownerA.createChannel("posing")).id}`;
+      const invoked = await invoke(activity, {
+        capability: grant.capability as never,
+        action: "post",
+        invocationTarget: inboxOf(x.id),
+        signer,
+      });
+      await refused(invoked, 401, /actor is not the one who invoked/);
+    });
+
+    await t.step("a Sync is answered once: replaying it is refused (401)", async () => {
+      const request = await invoke(syncActivity(actor, `${b.link.origin}/ap/actors/${x.id}`, {}, null), {
+        capability: grant.capability as never,
+        action: "sync",
+        invocationTarget: inboxOf(x.id),
+        signer,
+      });
+      const first = await send(request);
+      assert.equal(first.status, 200, JSON.stringify(first.body));
+      assert.ok(first.body.ops.length > 0, "the channel's log is answered");
+      const again = await send(request);
+      assert.equal(again.status, 401, JSON.stringify(again.body));
+      assert.match(again.body.message, /already used/);
+      assert.equal(again.body.ops, undefined, "and not the log again");
+    });
 
     await t.step("an invocation that is not fresh is refused (401)", async () => {
       const invoked = await invoke(await operation(), {

@@ -13,6 +13,8 @@ import {
   B,
   channelOf,
   member,
+  moderatorCapability,
+  R,
   random,
   replay,
   type ReplicatedOp,
@@ -46,6 +48,7 @@ async function scenario(seed: number, steps: number): Promise<ReplicatedOp[]> {
     const published = new Date(time += 1000).toISOString();
     const who = pick(members);
     let doc: OpDocument;
+    let authority: ReplicatedOp["authority"];
     if (roll < 0.1) {
       const union = [
         ...new Map(
@@ -73,8 +76,9 @@ async function scenario(seed: number, steps: number): Promise<ReplicatedOp[]> {
       doc = await signUnreact(who, channelOf[origin], one.object, one.content, removes, published);
     } else {
       doc = await signPin(who, channelOf[origin], pick(posts).id, next() < 0.6, published);
+      authority = moderatorCapability(who.did, origin);
     }
-    const op = { doc, envelope: { origin, seq: ++here.seq, lamport: ++here.clock } };
+    const op = { doc, authority, envelope: { origin, seq: ++here.seq, lamport: ++here.clock } };
     here.known.push(op);
     all.push(op);
   }
@@ -99,11 +103,11 @@ Deno.test("reactions and pins converge whatever the order, batching and duplicat
     await using second = await tempDatabase();
     await using third = await tempDatabase();
     const next = random(seed * 17);
-    assert.deepEqual(await replay(first, A, ops, () => 1), [], "no operation refused");
+    assert.deepEqual(await replay(first, R, ops, () => 1), [], "no operation refused");
     assert.deepEqual(
       await replay(
         second,
-        B,
+        R,
         shuffled([...ops, ...ops.filter(() => next() < 0.3)], next),
         () => 1 + Math.floor(next() * 9),
       ),
@@ -111,7 +115,7 @@ Deno.test("reactions and pins converge whatever the order, batching and duplicat
       "no operation refused",
     );
     assert.deepEqual(
-      await replay(third, A, [...ops].reverse(), () => 1 + Math.floor(next() * 40)),
+      await replay(third, R, [...ops].reverse(), () => 1 + Math.floor(next() * 40)),
       [],
       "no operation refused",
     );
@@ -119,9 +123,9 @@ Deno.test("reactions and pins converge whatever the order, batching and duplicat
     assert.deepEqual(states[1], states[0], `seed ${seed}: shuffled replica diverged`);
     assert.deepEqual(states[2], states[0], `seed ${seed}: reversed replica diverged`);
     const hashes = [
-      await stateHash(first.db, channelOf[A]),
-      await stateHash(second.db, channelOf[B]),
-      await stateHash(third.db, channelOf[A]),
+      await stateHash(first.db, channelOf[R]),
+      await stateHash(second.db, channelOf[R]),
+      await stateHash(third.db, channelOf[R]),
     ];
     assert.equal(hashes[1].hash, hashes[0].hash);
     assert.equal(hashes[2].hash, hashes[0].hash);
@@ -151,7 +155,7 @@ Deno.test("a reaction whose removal arrived first stays removed; an unobserved c
   ];
   for (const order of [[3, 1, 2, 0], [0, 1, 2, 3], [2, 3, 0, 1]]) {
     await using db = await tempDatabase();
-    assert.deepEqual(await replay(db, A, order.map((i) => ops[i]), () => 1), [], "no operation refused");
+    assert.deepEqual(await replay(db, R, order.map((i) => ops[i]), () => 1), [], "no operation refused");
     const rows = await db.db.all<{ op_id: string }>(sql`SELECT op_id FROM reactions`);
     assert.deepEqual(rows.map((r) => r.op_id), [await opIdOf(concurrent)], `order ${order}`);
   }
@@ -164,7 +168,7 @@ Deno.test("an Unreact from a peer never removes another member's reaction", asyn
   const annReact = await signReact(ann, channelOf[A], post.id, "🎉", "2026-11-01T00:00:01.000Z");
   const forged = await signUnreact(ben, channelOf[B], post.id, "🎉", [await opIdOf(annReact)]);
   await using db = await tempDatabase();
-  await replay(db, A, [
+  await replay(db, R, [
     { doc: forged, envelope: { origin: B, seq: 1, lamport: 1 } },
     { doc: post, envelope: { origin: A, seq: 1, lamport: 1 } },
     { doc: annReact, envelope: { origin: A, seq: 2, lamport: 2 } },
@@ -180,13 +184,13 @@ Deno.test("pins: the Pin or Unpin with the highest (Lamport time, op id) wins", 
   const unpin = await signPin(mod, channelOf[B], post.id, false, "2026-11-01T00:00:02.000Z");
   const ops: ReplicatedOp[] = [
     { doc: post, envelope: { origin: A, seq: 1, lamport: 1 } },
-    { doc: pin, envelope: { origin: A, seq: 2, lamport: 5 } },
+    { doc: pin, envelope: { origin: A, seq: 2, lamport: 5 }, authority: moderatorCapability(mod.did, A) },
     // Signed later by the clock, but earlier by Lamport time: it loses.
-    { doc: unpin, envelope: { origin: B, seq: 1, lamport: 4 } },
+    { doc: unpin, envelope: { origin: B, seq: 1, lamport: 4 }, authority: moderatorCapability(mod.did, B) },
   ];
   for (const order of [[0, 1, 2], [2, 1, 0], [1, 2, 0]]) {
     await using db = await tempDatabase();
-    assert.deepEqual(await replay(db, A, order.map((i) => ops[i]), () => 1), [], "no operation refused");
+    assert.deepEqual(await replay(db, R, order.map((i) => ops[i]), () => 1), [], "no operation refused");
     const [row] = await db.db.all<{ pinned: number }>(sql`SELECT pinned FROM pins`);
     assert.equal(Boolean(row.pinned), true, `order ${order}`);
   }

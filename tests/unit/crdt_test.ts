@@ -4,7 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { sql } from "drizzle-orm";
-import { applyBatch, type OpDocument, opIdOf, type OpSubmission } from "../../server/messages/oplog.ts";
+import {
+  applyBatch,
+  type OpDocument,
+  opIdOf,
+  type OpSubmission,
+  placeholderId,
+} from "../../server/messages/oplog.ts";
 import { opsSince, stateHash, versionVector } from "../../server/replication/sync.ts";
 import { signDelete, signMessage, signUpdate } from "../../server/documents/documents.ts";
 import type { KeySigner } from "../../server/crypto/signer.ts";
@@ -13,6 +19,8 @@ import {
   B,
   channelOf,
   member,
+  moderatorCapability,
+  R,
   random,
   replay,
   type ReplicatedOp,
@@ -44,6 +52,7 @@ async function scenario(seed: number, steps: number): Promise<ReplicatedOp[]> {
     const roll = next();
     const posts = here.known.filter((op) => op.doc.type === "Message");
     let doc: OpDocument;
+    let authority: ReplicatedOp["authority"];
     const published = new Date(time += 1000).toISOString();
     if (roll < 0.1) {
       // Exchange: both sides learn everything the other knows.
@@ -72,10 +81,13 @@ async function scenario(seed: number, steps: number): Promise<ReplicatedOp[]> {
       const author = authors[origin].find((a) => a.did === target.attributedTo)!;
       doc = await signUpdate(author, channelOf[origin], target.id, `edit ${step} on ${origin}`, published);
     } else {
-      const target = pick(posts).doc as { id: string };
-      doc = await signDelete(pick(authors[origin]), channelOf[origin], target.id, published);
+      // The author, or a moderator of the community (with the capability that lets them).
+      const target = pick(posts).doc as { id: string; attributedTo: string };
+      const deleter = pick(authors[origin]);
+      doc = await signDelete(deleter, channelOf[origin], target.id, published);
+      if (deleter.did !== target.attributedTo) authority = moderatorCapability(deleter.did, origin);
     }
-    const op = { doc, envelope: { origin, seq: ++here.seq, lamport: ++here.clock } };
+    const op = { doc, authority, envelope: { origin, seq: ++here.seq, lamport: ++here.clock } };
     here.known.push(op);
     all.push(op);
   }
@@ -89,12 +101,12 @@ Deno.test("replicas converge to one state whatever the order, batching and dupli
     await using second = await tempDatabase();
     const next = random(seed * 31);
     // The first replica applies them in creation order, one at a time...
-    await replay(first, A, ops, () => 1);
+    assert.deepEqual(await replay(first, R, ops, () => 1), [], "no operation refused");
     // ...the second shuffled, in random batches, with a third of them sent twice.
     const noisy = shuffled([...ops, ...ops.filter(() => next() < 0.33)], next);
-    await replay(second, B, noisy, () => 1 + Math.floor(next() * 12));
+    await replay(second, R, noisy, () => 1 + Math.floor(next() * 12));
 
-    const [h1, h2] = [await stateHash(first.db, channelOf[A]), await stateHash(second.db, channelOf[B])];
+    const [h1, h2] = [await stateHash(first.db, channelOf[R]), await stateHash(second.db, channelOf[R])];
     assert.equal(h1.hash, h2.hash, `seed ${seed}: the replicas diverged`);
     assert.equal(h1.messages, h2.messages);
     const posts = ops.filter((op) => op.doc.type === "Message").length;
@@ -122,7 +134,7 @@ Deno.test("an edit wins over another by (Lamport time, operation id); a deletion
     { doc: forged, envelope: { origin: B, seq: 1, lamport: 9 } },
   ];
   await using db = await tempDatabase();
-  await replay(db, A, [...ops].reverse(), () => 1);
+  await replay(db, R, [...ops].reverse(), () => 1);
   const [row] = await db.db.all<{ content: string; deleted: number }>(
     sql`SELECT content, deleted FROM message_index WHERE id = ${post.id}`,
   );
@@ -133,9 +145,13 @@ Deno.test("an edit wins over another by (Lamport time, operation id); a deletion
   );
 
   const deletion = await signDelete(other, channelOf[B], post.id, "2026-11-01T00:00:04.000Z");
-  await replay(db, A, [{ doc: deletion, envelope: { origin: B, seq: 2, lamport: 3 } }], () => 1);
+  await replay(db, R, [{
+    doc: deletion,
+    envelope: { origin: B, seq: 2, lamport: 3 },
+    authority: moderatorCapability(other.did, B),
+  }], () => 1);
   const newer = await signUpdate(author, channelOf[A], post.id, "after deletion", "2026-11-01T00:00:05.000Z");
-  await replay(db, A, [{ doc: newer, envelope: { origin: A, seq: 4, lamport: 20 } }], () => 1);
+  await replay(db, R, [{ doc: newer, envelope: { origin: A, seq: 4, lamport: 20 } }], () => 1);
   const [gone] = await db.db.all<{ content: string; deleted: number }>(
     sql`SELECT content, deleted FROM message_index WHERE id = ${post.id}`,
   );
@@ -184,13 +200,13 @@ Deno.test("version vectors count contiguous operations per origin, and opsSince 
       envelope: { origin: A, seq, lamport: seq },
     });
   }
-  await replay(db, A, ops, () => 3);
-  assert.deepEqual(await versionVector(db.db, channelOf[A]), { [A]: 3, [B]: 4 });
+  await replay(db, R, ops, () => 3);
+  assert.deepEqual(await versionVector(db.db, channelOf[R]), { [A]: 3, [B]: 4 });
 
   const seen: string[] = [];
   let after = null;
   do {
-    const page = await opsSince(db.db, channelOf[A], { [B]: 2 }, { after, limit: 2 });
+    const page = await opsSince(db.db, channelOf[R], { [B]: 2 }, { after, limit: 2 });
     seen.push(...page.ops.map((op) => `${op.envelope.origin === A ? "A" : "B"}${op.envelope.seq}`));
     after = page.next;
   } while (after);
@@ -220,13 +236,20 @@ Deno.test("a deleted message's text leaves the log, and a replica that only gets
   const batch: OpSubmission[] = [];
   for (const op of page.ops) {
     const doc = op.document;
-    const opId = "redacted" in doc ? doc.opId : await opIdOf(doc);
-    batch.push({ doc, opId, channel: channelOf[B], envelope: op.envelope });
+    // A trace is named after its place, never after the operation it claims to be.
+    const opId = "redacted" in doc ? await placeholderId(doc.channel, op.envelope) : await opIdOf(doc);
+    batch.push({
+      doc: "redacted" in doc ? { ...doc, opId } : doc,
+      opId,
+      channel: channelOf[R],
+      envelope: op.envelope,
+    });
   }
-  await late.writeSql((tx) => applyBatch(tx, B, batch));
-  assert.equal((await stateHash(late.db, channelOf[B])).hash, (await stateHash(full.db, channelOf[A])).hash);
+  const result = await late.writeSql((tx) => applyBatch(tx, R, batch));
+  assert.deepEqual(result.outcomes.filter((o) => "refused" in o), []);
+  assert.equal((await stateHash(late.db, channelOf[R])).hash, (await stateHash(full.db, channelOf[A])).hash);
   assert.deepEqual(
-    await versionVector(late.db, channelOf[B]),
+    await versionVector(late.db, channelOf[R]),
     { [B]: 3 },
     "the trace fills its place in the log",
   );

@@ -4,6 +4,7 @@ import { identityFromSigningSecret } from "../../server/crypto/derive.ts";
 import { type KeySigner, signerFromSecret } from "../../server/crypto/signer.ts";
 import {
   applyBatch,
+  type Capability,
   type Envelope,
   type OpDocument,
   opIdOf,
@@ -45,18 +46,44 @@ export async function member(n: number): Promise<KeySigner> {
   return await signerFromSecret(identityFromSigningSecret(secret).did, secret);
 }
 
-/** The two origins of the replication tests, and the channel each replica holds. */
+/**
+ * The two origins of the replication tests, the replica that receives what
+ * they make (an instance never receives its own operations from a peer),
+ * and the channel each holds.
+ */
 export const A = "https://a.example";
 export const B = "https://b.example";
+export const R = "https://replica.example";
 export const channelOf: Record<string, string> = {
   [A]: `${A}/channels/aaaaaaaaaa`,
   [B]: `${B}/channels/bbbbbbbbbb`,
+  [R]: `${R}/channels/rrrrrrrrrr`,
 };
 
-/** An operation as a replica receives it: the signed document and where it was made. */
+/** An operation as a replica receives it: the signed document, where it was made, a moderation's capability. */
 export interface ReplicatedOp {
   doc: OpDocument;
   envelope: Envelope;
+  authority?: Capability;
+}
+
+/**
+ * A capability giving `did` moderation `actions` in the community at
+ * `origin`, as an operation carries it. applyBatch checks what it names;
+ * its chain is checked before (server/replication/admission.ts), so this
+ * one has none.
+ */
+export function moderatorCapability(
+  did: string,
+  origin: string,
+  actions = ["delete-any", "pin"],
+): Capability {
+  return {
+    id: `urn:uuid:${crypto.randomUUID()}`,
+    controller: did,
+    invocationTarget: `${origin}/community`,
+    allowedAction: actions,
+  };
 }
 
 /**
@@ -80,6 +107,7 @@ export async function replay(
         opId: await opIdOf(op.doc),
         channel: channelOf[self],
         envelope: op.envelope,
+        authority: op.authority,
       });
     }
     const result = await db.writeSql((tx) => applyBatch(tx, self, batch));
