@@ -30,6 +30,11 @@ export interface Config {
   filesKeyFile?: string;
   /** HARMONY_FILES_UNATTACHED_HOURS: uploads no message attached are removed after this long. */
   filesUnattachedSeconds?: number;
+  /**
+   * HARMONY_BODY_TIMEOUT_SECONDS: how long a request may keep us waiting
+   * for its body (server/http/limits.ts); past it the answer is 408.
+   */
+  bodyTimeoutSeconds: number;
 }
 
 /** The directory of a local database file ("data" for file:data/harmony.db), or null. */
@@ -94,9 +99,17 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
       `HARMONY_FILES_UNATTACHED_HOURS must be a positive number of hours, not "${hoursText}"`,
     );
   }
+  const timeoutText = env.HARMONY_BODY_TIMEOUT_SECONDS ?? "30";
+  const bodyTimeoutSeconds = Number(timeoutText);
+  if (!Number.isFinite(bodyTimeoutSeconds) || bodyTimeoutSeconds <= 0) {
+    throw new ConfigError(
+      `HARMONY_BODY_TIMEOUT_SECONDS must be a positive number of seconds, not "${timeoutText}"`,
+    );
+  }
   return {
     port,
     origin,
+    bodyTimeoutSeconds,
     databaseUrl,
     filesDir,
     filesKey: env.HARMONY_FILES_KEY || undefined,
