@@ -1,4 +1,5 @@
 import { isDidKey } from "./crypto/didkey.ts";
+import { isIpAddress, normalizeIp } from "./http/address.ts";
 
 export interface Config {
   port: number;
@@ -35,6 +36,16 @@ export interface Config {
    * for its body (server/http/limits.ts); past it the answer is 408.
    */
   bodyTimeoutSeconds: number;
+  /**
+   * HARMONY_SIGN_IN_LIMIT ("30/60"): sign-in challenges, and sign-ins, one
+   * address may ask for per window of that many seconds (server/identity/throttle.ts).
+   */
+  signInLimit: { count: number; seconds: number };
+  /**
+   * HARMONY_TRUSTED_PROXIES: addresses of reverse proxies whose
+   * X-Forwarded-For names the client (server/http/address.ts).
+   */
+  trustedProxies: string[];
 }
 
 /** The directory of a local database file ("data" for file:data/harmony.db), or null. */
@@ -106,10 +117,26 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
       `HARMONY_BODY_TIMEOUT_SECONDS must be a positive number of seconds, not "${timeoutText}"`,
     );
   }
+  const limitText = env.HARMONY_SIGN_IN_LIMIT ?? "30/60";
+  const limitMatch = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(limitText);
+  const signInLimit = limitMatch ? { count: Number(limitMatch[1]), seconds: Number(limitMatch[2]) } : null;
+  if (!signInLimit || signInLimit.count < 1 || signInLimit.seconds < 1) {
+    throw new ConfigError(
+      `HARMONY_SIGN_IN_LIMIT must be "COUNT/SECONDS" (sign-ins per address per window), not "${limitText}"`,
+    );
+  }
+  const trustedProxies = (env.HARMONY_TRUSTED_PROXIES ?? "").split(",").map((a) => a.trim()).filter(Boolean);
+  for (const address of trustedProxies) {
+    if (!isIpAddress(address)) {
+      throw new ConfigError(`HARMONY_TRUSTED_PROXIES must list IP addresses, not "${address}"`);
+    }
+  }
   return {
     port,
     origin,
     bodyTimeoutSeconds,
+    signInLimit,
+    trustedProxies: trustedProxies.map(normalizeIp),
     databaseUrl,
     filesDir,
     filesKey: env.HARMONY_FILES_KEY || undefined,

@@ -11,16 +11,24 @@ import { getCommunity } from "../community/community.ts";
 import { recordFirstSeen } from "../moderation/guard.ts";
 import { sessionCookieName } from "../http/middleware.ts";
 import { jsonBody } from "../http/body.ts";
+import { clientAddress } from "../http/address.ts";
+import { countSignInStep } from "./throttle.ts";
 import { csrfOf, redirect, safeReturn } from "../http/pages.ts";
 import type { AppEnv } from "../http/env.ts";
 import { IdentityPage } from "../../views/identity.tsx";
 
 export function identityApiRoutes(): Hono<AppEnv> {
   const api = new Hono<AppEnv>();
-  api.post("/auth/challenge", async (c) => c.json(await issueChallenge(c.get("harmony"))));
+  api.post("/auth/challenge", async (c) => {
+    const h = c.get("harmony");
+    await countSignInStep(h, "challenge", clientAddress(c, h.config.trustedProxies));
+    return c.json(await issueChallenge(h));
+  });
 
   api.post("/auth/session", async (c) => {
     const h = c.get("harmony");
+    // Every attempt counts, good or bad: the limit also bounds the signature checks a stranger can ask for.
+    await countSignInStep(h, "session", clientAddress(c, h.config.trustedProxies));
     const body = await jsonBody(c);
     const did = await verifyPresentation(h, body.presentation);
     const session = await openSession(h, did);
