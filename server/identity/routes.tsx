@@ -8,7 +8,6 @@ import { closeSession, issueChallenge, openSession, verifyPresentation } from ".
 import { HarmonyError } from "../shared/errors.ts";
 import { memberOf } from "../community/permissions.ts";
 import { getCommunity } from "../community/community.ts";
-import { recordFirstSeen } from "../moderation/guard.ts";
 import { sessionCookieName } from "../http/middleware.ts";
 import { jsonBody } from "../http/body.ts";
 import { clientAddress } from "../http/address.ts";
@@ -31,8 +30,8 @@ export function identityApiRoutes(): Hono<AppEnv> {
     await countSignInStep(h, "session", clientAddress(c, h.config.trustedProxies));
     const body = await jsonBody(c);
     const did = await verifyPresentation(h, body.presentation);
+    // Signing in leaves a session and nothing else: a DID is first seen here when it joins or posts.
     const session = await openSession(h, did);
-    await recordFirstSeen(h, did);
     setCookie(c, sessionCookieName(h.config.origin), session.token, {
       httpOnly: true,
       sameSite: "Lax",
