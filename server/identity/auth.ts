@@ -6,7 +6,9 @@
  *
  * A session lasts 30 days from sign-in, provided it is used (any request
  * that presents it) within an hour: a sign-in nobody follows up costs a row
- * for an hour, not a month. Expired rows are removed by sweeper.ts.
+ * for an hour, not a month, and a DID holds at most MAX_UNUSED_SESSIONS of
+ * those (signing in again drops its oldest). Expired rows are removed by
+ * sweeper.ts.
  */
 import { and, eq, gt, isNull, lte } from "drizzle-orm";
 import { challenges, sessions } from "../../db/schema.ts";
@@ -22,6 +24,8 @@ export const CHALLENGE_TTL_MS = 5 * 60_000;
 export const SESSION_TTL_MS = 30 * 86_400_000;
 /** How long a session may wait for its first use after sign-in. */
 export const UNUSED_SESSION_TTL_MS = 60 * 60_000;
+/** Sessions one DID may hold that nobody has used yet. */
+export const MAX_UNUSED_SESSIONS = 20;
 
 const refused = (code: string, message: string) => new HarmonyError(401, code, message);
 
@@ -128,15 +132,18 @@ export async function openSession(
   const token = randomToken(32);
   const csrfToken = randomToken(24);
   const tokenHash = await sha256Hex(token);
-  await h.database.write((tx) =>
-    tx.insert(sessions).values({
-      tokenHash,
-      did,
-      csrfToken,
-      createdAt: now,
-      expiresAt: now + UNUSED_SESSION_TTL_MS,
-    })
-  );
+  await h.database.writeSql(async (q) => {
+    await q.run(
+      "INSERT INTO sessions (token_hash, did, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+      [tokenHash, did, csrfToken, now, now + UNUSED_SESSION_TTL_MS],
+    );
+    const unused = `did = ? AND expires_at <= created_at + ${UNUSED_SESSION_TTL_MS}`;
+    await q.run(
+      `DELETE FROM sessions WHERE ${unused} AND token_hash NOT IN (
+         SELECT token_hash FROM sessions WHERE ${unused} ORDER BY created_at DESC, token_hash LIMIT ?)`,
+      [did, did, MAX_UNUSED_SESSIONS],
+    );
+  });
   return { token, did, csrfToken, expiresAt: now + SESSION_TTL_MS };
 }
 

@@ -11,7 +11,8 @@ import { getCommunity } from "../community/community.ts";
 import { sessionCookieName } from "../http/middleware.ts";
 import { jsonBody } from "../http/body.ts";
 import { clientAddress } from "../http/address.ts";
-import { countSignInStep } from "./throttle.ts";
+import { countSignInStep, forgiveSignIn } from "./throttle.ts";
+import { isBanned } from "../moderation/guard.ts";
 import { csrfOf, redirect, safeReturn } from "../http/pages.ts";
 import type { AppEnv } from "../http/env.ts";
 import { IdentityPage } from "../../views/identity.tsx";
@@ -26,12 +27,15 @@ export function identityApiRoutes(): Hono<AppEnv> {
 
   api.post("/auth/session", async (c) => {
     const h = c.get("harmony");
+    const address = clientAddress(c, h.config.trustedProxies);
     // Every attempt counts, good or bad: the limit also bounds the signature checks a stranger can ask for.
-    await countSignInStep(h, "session", clientAddress(c, h.config.trustedProxies));
+    await countSignInStep(h, "session", address);
     const body = await jsonBody(c);
     const did = await verifyPresentation(h, body.presentation);
     // Signing in leaves a session and nothing else: a DID is first seen here when it joins or posts.
     const session = await openSession(h, did);
+    const member = await memberOf(h, did);
+    if (member && !(await isBanned(h, did))) await forgiveSignIn(h, address);
     setCookie(c, sessionCookieName(h.config.origin), session.token, {
       httpOnly: true,
       sameSite: "Lax",
@@ -44,7 +48,7 @@ export function identityApiRoutes(): Hono<AppEnv> {
       token: session.token,
       csrfToken: session.csrfToken,
       expires: new Date(session.expiresAt).toISOString(),
-      member: await memberOf(h, did),
+      member,
     }, 201);
   });
 

@@ -4,6 +4,10 @@
  * by default). Each window is a row of rate_windows, keyed
  * "sign-in:<step> <address>", so a restart does not reset it; the sweeper
  * (sweeper.ts) removes windows that ended. An IPv6 client counts by its /64.
+ *
+ * The limits are for strangers: a member's successful sign-in is given
+ * back (the command-line client signs in for every command), and the
+ * sessions one DID can pile up are bounded in auth.ts instead.
  */
 import type { Harmony } from "../harmony.ts";
 import { addressKey } from "../http/address.ts";
@@ -14,6 +18,10 @@ export type SignInStep = "challenge" | "session";
 /** The prefix of the sign-in windows' keys in rate_windows (members' post windows are keyed by DID). */
 export const SIGN_IN_WINDOW = "sign-in:";
 
+function windowKey(step: SignInStep, address: string): string {
+  return `${SIGN_IN_WINDOW}${step} ${addressKey(address)}`;
+}
+
 /** Counts one `step` from `address`; refuses with 429 and Retry-After once the window is full. */
 export async function countSignInStep(
   h: Harmony,
@@ -23,7 +31,7 @@ export async function countSignInStep(
 ): Promise<void> {
   const { count: most, seconds } = h.config.signInLimit;
   const span = seconds * 1000;
-  const key = `${SIGN_IN_WINDOW}${step} ${addressKey(address)}`;
+  const key = windowKey(step, address);
   // One statement: a new window, or one more in the current one (the count stops one past the limit).
   const [row] = await h.database.writeSql((q) =>
     q.all(
@@ -43,5 +51,15 @@ export async function countSignInStep(
     `too many ${what} from your address (at most ${most} every ${formatDuration(span)}): ` +
       `try again in ${formatDuration(wait)}`,
     wait,
+  );
+}
+
+/** A member signed in from `address`: the attempt and its challenge no longer count. */
+export async function forgiveSignIn(h: Harmony, address: string): Promise<void> {
+  await h.database.writeSql((q) =>
+    q.run("UPDATE rate_windows SET count = max(count - 1, 0) WHERE key IN (?, ?)", [
+      windowKey("challenge", address),
+      windowKey("session", address),
+    ])
   );
 }

@@ -9,6 +9,7 @@ import { eq } from "drizzle-orm";
 import { challenges, rateWindows, sessions } from "../../db/schema.ts";
 import {
   findSession,
+  MAX_UNUSED_SESSIONS,
   openSession,
   SESSION_TTL_MS,
   UNUSED_SESSION_TTL_MS,
@@ -46,6 +47,23 @@ Deno.test("sessions: one not used within an hour of sign-in ends then; a used on
     const [after] = await h.db.select().from(sessions).where(eq(sessions.did, client.did));
     assert.equal(after.expiresAt, row.createdAt + SESSION_TTL_MS);
   });
+});
+
+Deno.test("sessions: a DID holds at most 20 it has not used; signing in again drops the oldest", async () => {
+  await using instance = await startTestInstance();
+  const h = instance.harmony;
+  const did = (await randomSigner()).did;
+  const now = Date.now();
+  const used = await openSession(h, did, now - 1000);
+  assert.ok(await findSession(h, used.token, now), "this one is used");
+  const opened = [];
+  for (let i = 0; i < MAX_UNUSED_SESSIONS + 5; i++) opened.push(await openSession(h, did, now + i));
+  assert.equal(await h.db.$count(sessions, eq(sessions.did, did)), MAX_UNUSED_SESSIONS + 1);
+  for (const dropped of opened.slice(0, 5)) {
+    assert.equal(await findSession(h, dropped.token, now + 100), null);
+  }
+  assert.ok(await findSession(h, opened.at(-1)!.token, now + 100), "the newest is kept");
+  assert.ok(await findSession(h, used.token, now + 100), "a used session is not dropped");
 });
 
 Deno.test("sign-in sweeper: removes expired challenges and sessions and ended windows, nothing else", async () => {

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { challenges } from "../../db/schema.ts";
-import { startTestInstance } from "../helpers/instance.ts";
+import { claimedInstance, startTestInstance } from "../helpers/instance.ts";
 import { assertRefused, freePort, http, randomSigner, type Reply, sessionCount } from "./support.ts";
 import { HarmonyClient } from "../../cli/client.ts";
 
@@ -59,6 +59,16 @@ Deno.test("sign-in limits: an address gets N challenges and N sign-ins a window,
     assert.ok(Number(refused.headers.get("retry-after")) >= 1);
     assert.equal(await sessionCount(h), open, "no session was opened");
   });
+});
+
+Deno.test("sign-in limits: a member's sign-ins are given back (the CLI signs in for every command)", async () => {
+  const { instance, owner } = await claimedInstance({ HARMONY_SIGN_IN_LIMIT: "3/60" });
+  await using _ = instance;
+  // The owner signed in once as a stranger, before claiming: that one counts.
+  for (let i = 0; i < 10; i++) await owner.signIn();
+  assert.equal((await challenge(instance.origin)).status, 200);
+  assert.equal((await challenge(instance.origin)).status, 200);
+  assertRefused(await challenge(instance.origin), 429, "sign_in_limited");
 });
 
 Deno.test("sign-in limits: the windows are stored, so a restart does not reset them", async () => {
