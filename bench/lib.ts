@@ -164,7 +164,15 @@ export async function startServerProcess(
       "server/main.ts",
     ],
     cwd: root,
-    env: { ...task.env, PORT: String(port), HARMONY_ORIGIN: origin, NO_COLOR: "1", ...env },
+    // The load generators sign in many clients from one address, more than the per-address sign-in limit.
+    env: {
+      ...task.env,
+      PORT: String(port),
+      HARMONY_ORIGIN: origin,
+      NO_COLOR: "1",
+      HARMONY_SIGN_IN_LIMIT: "100000/60",
+      ...env,
+    },
     stdout: "piped",
     stderr: "piped",
   }).spawn();

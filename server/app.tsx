@@ -4,7 +4,7 @@ import { HarmonyError, notFound } from "./shared/errors.ts";
 import type { Harmony } from "./harmony.ts";
 import type { AppEnv } from "./http/env.ts";
 import { csrf, identify } from "./http/middleware.ts";
-import { apiBodyLimits } from "./http/limits.ts";
+import { limitBodies } from "./http/limits.ts";
 import { identityApiRoutes, identityWebRoutes } from "./identity/routes.tsx";
 import { communityApiRoutes, communityWebRoutes } from "./community/routes.tsx";
 import { authorityApiRoutes, authorityWebRoutes } from "./authority/routes.tsx";
@@ -67,7 +67,6 @@ function errorResponse(c: Context<AppEnv>, error: unknown): Response | Promise<R
 /** The JSON API (docs/api.md): everything the web UI does, for scripts, bots and the CLI. */
 function apiRoutes(): Hono<AppEnv> {
   const api = new Hono<AppEnv>();
-  api.use("*", apiBodyLimits());
   for (
     const routes of [
       identityApiRoutes,
@@ -132,6 +131,8 @@ export function createApp(
       if (!c.res.headers.has(k)) c.res.headers.set(k, v);
     }
   });
+  // Before anything reads a body (identify, CSRF, Fedify, the bridge inbox, every route): http/limits.ts.
+  app.use("*", limitBodies(h.config.bodyTimeoutSeconds));
 
   app.get("/healthz", async (c) => {
     await h.database.client.execute("select 1");

@@ -32,11 +32,21 @@ export interface Config {
   /** HARMONY_FILES_UNATTACHED_HOURS: uploads no message attached are removed after this long. */
   filesUnattachedSeconds?: number;
   /**
+   * HARMONY_BODY_TIMEOUT_SECONDS: how long a request may keep us waiting
+   * for its body (server/http/limits.ts); past it the answer is 408.
+   */
+  bodyTimeoutSeconds: number;
+  /**
+   * HARMONY_SIGN_IN_LIMIT ("30/60"): sign-in challenges, and sign-ins, one
+   * address may ask for per window of that many seconds (server/identity/throttle.ts).
+   */
+  signInLimit: { count: number; seconds: number };
+  /**
    * HARMONY_TRUSTED_PROXIES: addresses of the reverse proxies in front of
    * the instance (comma-separated). Requests from them are counted against
    * the client named in X-Forwarded-For (server/shared/requester.ts).
    */
-  trustedProxies?: string[];
+  trustedProxies: string[];
 }
 
 /** The directory of a local database file ("data" for file:data/harmony.db), or null. */
@@ -101,6 +111,21 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
       `HARMONY_FILES_UNATTACHED_HOURS must be a positive number of hours, not "${hoursText}"`,
     );
   }
+  const timeoutText = env.HARMONY_BODY_TIMEOUT_SECONDS ?? "30";
+  const bodyTimeoutSeconds = Number(timeoutText);
+  if (!Number.isFinite(bodyTimeoutSeconds) || bodyTimeoutSeconds <= 0) {
+    throw new ConfigError(
+      `HARMONY_BODY_TIMEOUT_SECONDS must be a positive number of seconds, not "${timeoutText}"`,
+    );
+  }
+  const limitText = env.HARMONY_SIGN_IN_LIMIT ?? "30/60";
+  const limitMatch = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(limitText);
+  const signInLimit = limitMatch ? { count: Number(limitMatch[1]), seconds: Number(limitMatch[2]) } : null;
+  if (!signInLimit || signInLimit.count < 1 || signInLimit.seconds < 1) {
+    throw new ConfigError(
+      `HARMONY_SIGN_IN_LIMIT must be "COUNT/SECONDS" (sign-ins per address per window), not "${limitText}"`,
+    );
+  }
   const trustedProxies = (env.HARMONY_TRUSTED_PROXIES ?? "").split(",").map((a) => a.trim()).filter(Boolean);
   const badProxy = trustedProxies.find((a) => canonical(a) === null);
   if (badProxy !== undefined) {
@@ -109,6 +134,8 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
   return {
     port,
     origin,
+    bodyTimeoutSeconds,
+    signInLimit,
     databaseUrl,
     trustedProxies,
     filesDir,

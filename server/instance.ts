@@ -11,6 +11,7 @@ import { attentionOf } from "./attention/live.ts";
 import { ProofWorker } from "./proofs/mod.ts";
 import { idleReclaimer } from "./http/idleMemory.ts";
 import type { OutboundOptions } from "./net/outbound.ts";
+import { type SignInSweeper, startSignInSweeper } from "./identity/sweeper.ts";
 
 export interface RunningInstance {
   harmony: Harmony;
@@ -46,6 +47,7 @@ export async function startInstance(
   let federation: FederationGate | null = null;
   let recovery: RecoveryService | null = null;
   let files: FilesService | null = null;
+  let signIns: SignInSweeper | null = null;
   const idle = idleReclaimer();
   const server = Deno.serve({
     port: config.port,
@@ -65,6 +67,8 @@ export async function startInstance(
     const { claimToken } = await bootstrap(harmony);
     // Completes social recoveries whose time lock ran out, now and on a timer.
     recovery = startRecoveryService(harmony, { log });
+    // Expired challenges and sessions, ended sign-in windows: removed now and every few minutes.
+    signIns = startSignInSweeper(harmony, { log });
     // Uploaded files: the key-encryption key, the blob store and the sweeper of unattached uploads.
     files = await startFilesService(harmony, { log });
     // The composition root: the only place in server/ that knows the ActivityPub layer,
@@ -91,6 +95,7 @@ export async function startInstance(
         harmony!.hub.stop();
         await server.shutdown();
         await recovery?.close();
+        await signIns?.close();
         await files?.close();
         await harmony!.ops.close();
         await federation!.close();
@@ -103,6 +108,7 @@ export async function startInstance(
     idle.close();
     await server.shutdown();
     await recovery?.close();
+    await signIns?.close();
     await files?.close();
     await federation?.close();
     await harmony?.outbound.close();

@@ -4,6 +4,8 @@ import type { Session } from "../identity/auth.ts";
 
 /** What every request handler finds on the Hono context. */
 export interface AppEnv {
+  /** What Deno.serve hands each request (server/instance.ts): the connection's peer. */
+  Bindings: { info?: Deno.ServeHandlerInfo };
   Variables: {
     harmony: Harmony;
     actor: Actor;

@@ -3,8 +3,14 @@
  * challenge, the member's key signs a presentation binding it to this
  * origin (eddsa-jcs-2022, proofPurpose "authentication"), and the server
  * opens a session. Only hashes of session tokens are stored.
+ *
+ * A session lasts 30 days from sign-in, provided it is used (any request
+ * that presents it) within an hour: a sign-in nobody follows up costs a row
+ * for an hour, not a month, and a DID holds at most MAX_UNUSED_SESSIONS of
+ * those (signing in again drops its oldest). Expired rows are removed by
+ * sweeper.ts.
  */
-import { and, eq, gt, isNull, lt } from "drizzle-orm";
+import { and, eq, gt, isNull, lte } from "drizzle-orm";
 import { challenges, sessions } from "../../db/schema.ts";
 import { isDidKey } from "../crypto/didkey.ts";
 import { verify } from "../crypto/dataIntegrity.ts";
@@ -16,6 +22,10 @@ import { CREDENTIALS_V2 } from "../documents/documents.ts";
 
 export const CHALLENGE_TTL_MS = 5 * 60_000;
 export const SESSION_TTL_MS = 30 * 86_400_000;
+/** How long a session may wait for its first use after sign-in. */
+export const UNUSED_SESSION_TTL_MS = 60 * 60_000;
+/** Sessions one DID may hold that nobody has used yet. */
+export const MAX_UNUSED_SESSIONS = 20;
 
 const refused = (code: string, message: string) => new HarmonyError(401, code, message);
 
@@ -28,11 +38,7 @@ export interface Challenge {
 export async function issueChallenge(h: Harmony, now = Date.now()): Promise<Challenge> {
   const nonce = randomToken(24);
   const expiresAt = now + CHALLENGE_TTL_MS;
-  await h.database.write(async (tx) => {
-    // Old challenges are useless after they expire; sweep them as we go.
-    await tx.delete(challenges).where(lt(challenges.expiresAt, now - CHALLENGE_TTL_MS));
-    await tx.insert(challenges).values({ nonce, domain: h.config.origin, expiresAt });
-  });
+  await h.database.write((tx) => tx.insert(challenges).values({ nonce, domain: h.config.origin, expiresAt }));
   return { challenge: nonce, domain: h.config.origin, expires: new Date(expiresAt).toISOString() };
 }
 
@@ -117,6 +123,7 @@ export interface Session {
   expiresAt: number;
 }
 
+/** Opens a session; `expiresAt` is its end once used (until then the row ends after UNUSED_SESSION_TTL_MS). */
 export async function openSession(
   h: Harmony,
   did: string,
@@ -124,18 +131,32 @@ export async function openSession(
 ): Promise<Session & { token: string }> {
   const token = randomToken(32);
   const csrfToken = randomToken(24);
-  const expiresAt = now + SESSION_TTL_MS;
-  await h.database.write(async (tx) => {
-    await tx.delete(sessions).where(lt(sessions.expiresAt, now));
-    await tx.insert(sessions).values({
-      tokenHash: await sha256Hex(token),
-      did,
-      csrfToken,
-      createdAt: now,
-      expiresAt,
-    });
+  const tokenHash = await sha256Hex(token);
+  await h.database.writeSql(async (q) => {
+    await q.run(
+      "INSERT INTO sessions (token_hash, did, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+      [tokenHash, did, csrfToken, now, now + UNUSED_SESSION_TTL_MS],
+    );
+    const unused = `did = ? AND expires_at <= created_at + ${UNUSED_SESSION_TTL_MS}`;
+    await q.run(
+      `DELETE FROM sessions WHERE ${unused} AND token_hash NOT IN (
+         SELECT token_hash FROM sessions WHERE ${unused} ORDER BY created_at DESC, token_hash LIMIT ?)`,
+      [did, did, MAX_UNUSED_SESSIONS],
+    );
   });
-  return { token, did, csrfToken, expiresAt };
+  return { token, did, csrfToken, expiresAt: now + SESSION_TTL_MS };
+}
+
+/** The first use of a session: it now lasts its full term from sign-in. */
+async function firstUse(h: Harmony, tokenHash: string, createdAt: number): Promise<number> {
+  const expiresAt = createdAt + SESSION_TTL_MS;
+  await h.database.write((tx) =>
+    tx.update(sessions).set({ expiresAt }).where(and(
+      eq(sessions.tokenHash, tokenHash),
+      lte(sessions.expiresAt, createdAt + UNUSED_SESSION_TTL_MS),
+    ))
+  );
+  return expiresAt;
 }
 
 /**
@@ -162,7 +183,9 @@ export async function findSession(h: Harmony, token: string, now = Date.now()): 
     gt(sessions.expiresAt, now),
   ));
   if (!row) return null;
-  const session = { did: row.did, csrfToken: row.csrfToken, expiresAt: row.expiresAt };
+  const unused = row.expiresAt <= row.createdAt + UNUSED_SESSION_TTL_MS;
+  const expiresAt = unused ? await firstUse(h, tokenHash, row.createdAt) : row.expiresAt;
+  const session = { did: row.did, csrfToken: row.csrfToken, expiresAt };
   if (sessionCache.size >= SESSION_CACHE_MAX) sessionCache.delete(sessionCache.keys().next().value!);
   sessionCache.set(cacheKey, { session, cachedAt: now });
   return session;

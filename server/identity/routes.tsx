@@ -8,23 +8,34 @@ import { closeSession, issueChallenge, openSession, verifyPresentation } from ".
 import { HarmonyError } from "../shared/errors.ts";
 import { memberOf } from "../community/permissions.ts";
 import { getCommunity } from "../community/community.ts";
-import { recordFirstSeen } from "../moderation/guard.ts";
 import { sessionCookieName } from "../http/middleware.ts";
 import { jsonBody } from "../http/body.ts";
+import { requesterOf } from "../http/requester.ts";
+import { countSignInStep, forgiveSignIn } from "./throttle.ts";
+import { isBanned } from "../moderation/guard.ts";
 import { csrfOf, redirect, safeReturn } from "../http/pages.ts";
 import type { AppEnv } from "../http/env.ts";
 import { IdentityPage } from "../../views/identity.tsx";
 
 export function identityApiRoutes(): Hono<AppEnv> {
   const api = new Hono<AppEnv>();
-  api.post("/auth/challenge", async (c) => c.json(await issueChallenge(c.get("harmony"))));
+  api.post("/auth/challenge", async (c) => {
+    const h = c.get("harmony");
+    await countSignInStep(h, "challenge", requesterOf(c));
+    return c.json(await issueChallenge(h));
+  });
 
   api.post("/auth/session", async (c) => {
     const h = c.get("harmony");
+    const address = requesterOf(c);
+    // Every attempt counts, good or bad: the limit also bounds the signature checks a stranger can ask for.
+    await countSignInStep(h, "session", address);
     const body = await jsonBody(c);
     const did = await verifyPresentation(h, body.presentation);
+    // Signing in leaves a session and nothing else: a DID is first seen here when it joins or posts.
     const session = await openSession(h, did);
-    await recordFirstSeen(h, did);
+    const member = await memberOf(h, did);
+    if (member && !(await isBanned(h, did))) await forgiveSignIn(h, address);
     setCookie(c, sessionCookieName(h.config.origin), session.token, {
       httpOnly: true,
       sameSite: "Lax",
@@ -37,7 +48,7 @@ export function identityApiRoutes(): Hono<AppEnv> {
       token: session.token,
       csrfToken: session.csrfToken,
       expires: new Date(session.expiresAt).toISOString(),
-      member: await memberOf(h, did),
+      member,
     }, 201);
   });
 

@@ -138,9 +138,13 @@ export function refuseBanned(h: Harmony): MiddlewareHandler<AppEnv> {
   };
 }
 
-// ---- first sign-in (minimum DID age)
+// ---- first sighting (minimum DID age)
 
-/** Records the first time `did` signed in here (once; later sign-ins change nothing). */
+/**
+ * Records the first time `did` did something in the community: tried to
+ * join or to post (once; later calls change nothing). Signing in is not
+ * enough, or anyone could age DIDs in advance by signing them in.
+ */
 export async function recordFirstSeen(h: Harmony, did: string, now = Date.now()): Promise<void> {
   const r = runtime(h);
   if (r.firstSeen.has(did)) return;
@@ -155,7 +159,7 @@ export async function recordFirstSeen(h: Harmony, did: string, now = Date.now())
   remember(r.firstSeen, did, seen);
 }
 
-/** When `did` was first seen here: its first sign-in, or its membership if older (members from before). */
+/** When `did` was first seen here: its first join attempt or post, or its membership if older. */
 export async function firstSeen(h: Harmony, did: string): Promise<number | null> {
   const r = runtime(h);
   let seen = r.firstSeen.get(did);
@@ -297,6 +301,7 @@ export async function guardPost<T extends { status: string }>(
   const slow = state.slowMode.get(channel.iri) ?? 0;
   const rate = state.settings.rateLimit;
   if (state.settings.minimumDidAge > 0) {
+    await recordFirstSeen(h, did, now);
     const left = await ageLeft(h, who, now);
     if (left > 0 && !(await exempt(h, who, channel))) {
       throw new HarmonyError(
@@ -378,7 +383,8 @@ export async function guardPost<T extends { status: string }>(
  * Whether `did` may join now: not banned, joins not locked, old enough
  * here. With raid protection on, the attempt is counted; one too many
  * within the window locks joins (and alerts moderators) and is refused.
- * A refusal writes nothing, except the lock itself.
+ * A refusal writes nothing, except the lock itself and the DID's first
+ * sighting (the minimum age counts from a DID's first attempt).
  */
 export async function admitJoin(h: Harmony, did: string): Promise<void> {
   const state = await moderationState(h);
@@ -387,6 +393,8 @@ export async function admitJoin(h: Harmony, did: string): Promise<void> {
   if (state.joinsLocked) {
     throw forbidden("joining is locked for now (too many joins in a short time); an admin must unlock it");
   }
+  // The attempt itself is the DID's first sighting, if it is one: the wait counts from now.
+  await recordFirstSeen(h, did, now);
   const left = await ageLeft(h, did, now);
   if (left > 0) {
     throw forbidden(`new identities must wait before joining: you can join in ${formatDuration(left)}`);

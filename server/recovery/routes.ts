@@ -1,5 +1,5 @@
 /** The JSON API of social recovery and device pairing (docs/api.md), mounted under /api. */
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import { unauthorized } from "../shared/errors.ts";
 import type { AppEnv } from "../http/env.ts";
 import { createPairing, deliverPairingKey, lookupPairing, pickUpPairing } from "./pairing.ts";
@@ -14,15 +14,8 @@ import {
   setRecoverySetup,
 } from "./recovery.ts";
 import { jsonBody } from "../http/body.ts";
-import { requesterKey } from "../shared/requester.ts";
+import { requesterOf } from "../http/requester.ts";
 import { issueRecoveryId } from "./ids.ts";
-
-/** Who asks (an address), for the pairing limits; Deno.serve passes the connection as `info`. */
-function requesterOf(c: Context<AppEnv>): string {
-  const info = (c.env as { info?: Deno.ServeHandlerInfo } | undefined)?.info;
-  const peer = info?.remoteAddr.transport === "tcp" ? info.remoteAddr.hostname : undefined;
-  return requesterKey(peer, c.req.header("x-forwarded-for"), c.get("harmony").config.trustedProxies);
-}
 
 export function recoveryApiRoutes(): Hono<AppEnv> {
   const api = new Hono<AppEnv>();
